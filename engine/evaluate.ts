@@ -1,0 +1,138 @@
+// Evaluate a whole guideline for one patient: every definition's value, every recommendation
+// and clause as applies / does-not-apply / undecided (with the facts that would decide it),
+// and, on request, the trace.
+import { EngineError } from './errors.ts';
+import { validateFacts, type Facts } from './facts.ts';
+import { definitionOrder } from './graph.ts';
+import { ABSENT, evaluateLogic, isUnknown, sortedMissing, truthy, Unknown, type EvalContext, type TraceEvent, type Val } from './logic.ts';
+import type { Grade, Guideline, InputDef, JsonValue, RuleNode, Status } from './types.ts';
+
+export interface EvaluateOptions {
+  /** Record a trace of every fact read and sub-expression value (default false). */
+  trace?: boolean;
+  /** Facts were validated already (the caller ran validateFacts). */
+  trustedFacts?: boolean;
+}
+
+/** A value that is known has `value`; one that is not has `missing` (the facts it needs). */
+export interface ValueResult { value?: JsonValue; missing?: string[] }
+
+export interface ClauseResult { id: string; grade: Grade | null; status: Status; missing?: string[] }
+
+export interface RuleResult { kind: RuleNode['kind']; status: Status; missing?: string[]; clauses: ClauseResult[] }
+
+export interface EvaluationResult {
+  guideline: { id: string; version: string; hash?: string };
+  /** facts as used, after validation */
+  facts: Facts;
+  values: Record<string, ValueResult>;
+  rules: Record<string, RuleResult>;
+  trace?: TraceEvent[];
+}
+
+interface Prepared {
+  inputs: Map<string, InputDef>;
+  order: ReturnType<typeof definitionOrder>;
+  rules: RuleNode[];
+}
+
+const preparedCache = new WeakMap<Guideline, Prepared>();
+
+function prepare(g: Guideline): Prepared {
+  let p = preparedCache.get(g);
+  if (!p) {
+    p = {
+      inputs: new Map(g.inputs.map((i) => [i.id, i])),
+      order: definitionOrder(g),
+      rules: g.nodes.filter((n): n is RuleNode => n.kind === 'recommendation' || n.kind === 'practice-point'),
+    };
+    preparedCache.set(g, p);
+  }
+  return p;
+}
+
+export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, options: EvaluateOptions = {}): EvaluationResult {
+  const p = prepare(g);
+  const facts = options.trustedFacts ? (rawFacts as Facts) : validateFacts(g.inputs, rawFacts);
+  const trace: TraceEvent[] | undefined = options.trace ? [] : undefined;
+  const computed = new Map<string, Val>();
+
+  const resolveRoot = (name: string, ctx: EvalContext, pointer: string): Val | typeof ABSENT => {
+    let value: Val;
+    let source: 'fact' | 'definition';
+    if (p.inputs.has(name)) {
+      source = 'fact';
+      value = Object.prototype.hasOwnProperty.call(facts, name) ? facts[name] : new Unknown([name]);
+    } else if (computed.has(name)) {
+      source = 'definition';
+      value = computed.get(name)!;
+    } else {
+      throw new EngineError('unknown-reference', `"${name}" is neither an input nor a definition. Run the checker: it names the closest match.`, { node: ctx.node, pointer });
+    }
+    if (ctx.trace && pointer) {
+      const ev: TraceEvent = { type: 'read', node: ctx.node, pointer, name, source };
+      if (isUnknown(value)) ev.missing = [...value.missing]; else ev.value = value;
+      ctx.trace.push(ev);
+    }
+    return value;
+  };
+
+  const ctxFor = (node: string): EvalContext => ({ mode: 'unknown', node, resolveRoot, data: null, trace });
+
+  const values: Record<string, ValueResult> = {};
+  for (const def of p.order) {
+    const v = evaluateLogic(def.expr, ctxFor(def.id), '/expr');
+    computed.set(def.id, v);
+    trace?.push(withValue({ type: 'definition', node: def.id, pointer: '/expr' }, v));
+  }
+  for (const id of [...computed.keys()].sort()) values[id] = toValueResult(computed.get(id)!);
+
+  const rules: Record<string, RuleResult> = {};
+  for (const rule of p.rules) {
+    const ctx = ctxFor(rule.id);
+    const clauses: ClauseResult[] = rule.clauses.map((c, i) => {
+      const v = evaluateLogic(c.when, ctx, `/clauses/${i}/when`);
+      const result: ClauseResult = { id: c.id, grade: c.grade, status: statusOf(v) };
+      if (isUnknown(v)) result.missing = [...v.missing];
+      trace?.push({ type: 'clause', node: rule.id, pointer: `/clauses/${i}`, clause: c.id, grade: c.grade, status: result.status, ...(result.missing ? { missing: result.missing } : {}) });
+      return result;
+    });
+    const status = combine(clauses.map((c) => c.status));
+    const result: RuleResult = { kind: rule.kind, status, clauses };
+    if (status === 'undecided') result.missing = sortedMissing(clauses.flatMap((c) => c.missing ?? []));
+    rules[rule.id] = result;
+    trace?.push({ type: 'rule', node: rule.id, pointer: '', status, ...(result.missing ? { missing: result.missing } : {}) });
+  }
+  const sortedRules: Record<string, RuleResult> = {};
+  for (const id of Object.keys(rules).sort()) sortedRules[id] = rules[id];
+
+  const out: EvaluationResult = {
+    guideline: { id: g.manifest.id, version: g.manifest.version, ...(g.hash ? { hash: g.hash } : {}) },
+    facts,
+    values,
+    rules: sortedRules,
+  };
+  if (trace) out.trace = trace;
+  return out;
+}
+
+function withValue(ev: TraceEvent, v: Val): TraceEvent {
+  if (isUnknown(v)) ev.missing = [...v.missing]; else ev.value = v;
+  return ev;
+}
+
+function toValueResult(v: Val): ValueResult {
+  return isUnknown(v) ? { missing: [...v.missing] } : { value: v };
+}
+
+function statusOf(v: Val): Status {
+  if (isUnknown(v)) return 'undecided';
+  return truthy(v) ? 'applies' : 'does-not-apply';
+}
+
+/** A recommendation applies when any clause applies, does not apply when none can. */
+export function combine(statuses: Status[]): Status {
+  if (statuses.includes('applies')) return 'applies';
+  if (statuses.every((s) => s === 'does-not-apply')) return 'does-not-apply';
+  return 'undecided';
+}

@@ -1,0 +1,26 @@
+// Golden traces: per case, the canonical result and trace of the nodes the case asserts and of
+// every definition they read, transitively. Reviewed in diffs, reset on purpose (test --update).
+import { canonicalJson } from './canonical.ts';
+import type { CaseRun } from './cases.ts';
+import { rootNames } from './graph.ts';
+import type { Case, Guideline } from './types.ts';
+
+export function goldenOf(g: Guideline, c: Case, run: CaseRun): string {
+  const r = run.result!;
+  const nodesById = new Map(g.nodes.map((n) => [n.id, n]));
+  const focus = new Set<string>();
+  const visit = (id: string) => {
+    if (focus.has(id) || !nodesById.has(id)) return;
+    focus.add(id);
+    for (const dep of rootNames(nodesById.get(id)!)) visit(dep);
+  };
+  for (const key of [...Object.keys(c.expect.values ?? {}), ...Object.keys(c.expect.undecided ?? {}), ...Object.keys(c.expect.outcomes ?? {}), ...Object.keys(c.expect.missing ?? {})]) visit(key.split('.')[0]);
+  const values: Record<string, unknown> = {};
+  const rules: Record<string, unknown> = {};
+  for (const id of [...focus].sort()) {
+    if (r.values[id]) values[id] = r.values[id];
+    if (r.rules[id]) rules[id] = r.rules[id];
+  }
+  const trace = (r.trace ?? []).filter((e) => focus.has(e.node));
+  return canonicalJson({ case: c.id, facts: r.facts, values, rules, trace }, 1) + '\n';
+}

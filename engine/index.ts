@@ -1,0 +1,20 @@
+// The public API of the engine. Everything a consumer (CLI, editor, hospital system) needs is
+// exported here and nowhere else; modules not re-exported are internal.
+export type {
+  Action, Bundle, Case, CaseExpect, Chapter, Citation, Clause, DefinitionNode, Finding, Grade, Guideline,
+  GuidelineNode, InputDef, Interpretation, JsonValue, Logic, Manifest, PracticePointNode, RecommendationNode,
+  RuleNode, Severity, Status, TableNode,
+} from './types.ts';
+export { EngineError, type Problem } from './errors.ts';
+export { evaluate, type EvaluateOptions, type EvaluationResult, type ClauseResult, type RuleResult, type ValueResult } from './evaluate.ts';
+export { validateFacts, type Facts } from './facts.ts';
+export { evaluateLogic, ALLOWED_OPERATORS, LIMITS, Unknown, type TraceEvent } from './logic.ts';
+export { parseSource, type SourceFile, type ParsedSource } from './source.ts';
+export { check } from './check.ts';
+export { runCase, runCases, compareExpectations, type CaseRun, type Mismatch } from './cases.ts';
+export { coverage, type CoverageReport } from './coverage.ts';
+export { explain, formatCitation, type ExplainMode } from './explain.ts';
+export { describe, vocabularyOf } from './describe.ts';
+export { makeBundle, readBundle, contentHash, bundleFileName, BUNDLE_FORMAT } from './bundle.ts';
+export { canonicalJson } from './canonical.ts';
+export { interpretationRegister, type RegisterEntry } from './interpretations.ts';

@@ -1,0 +1,233 @@
+// The `guideline` command. Exit codes: 0 success, 1 findings or failing cases, 2 bad usage or
+// bad input (message on stderr).
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  bundleFileName, canonicalJson, coverage, EngineError, evaluate, explain, interpretationRegister, makeBundle,
+  readBundle, runCases, type Finding, type Guideline,
+} from '../index.ts';
+import { goldenOf } from '../golden.ts';
+import { loadGuideline } from './load.ts';
+
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+const USAGE = `usage: guideline <command> [options]
+
+  check [dir] [--json]                 schema + semantic check of a guideline folder
+  eval <facts.json> [--explain[=full]] [--json] [--trace] [--dir dir | --bundle file]
+                                       evaluate the guideline for one patient
+  test [--update] [--coverage] [--dir dir]
+                                       run every case from the source tree and from the built
+                                       bundle, and compare golden traces (--update rewrites them)
+  interpretations [--json | --markdown] [--dir dir]
+                                       list every interpretation note with its node and reason
+  bundle [--dir dir] [--out folder]    write <out>/<id>-<version>.bundle.json (default out: dist)
+
+The guideline folder defaults to the only folder under guideline/.`;
+
+class UsageError extends Error {}
+
+interface Io { out: (s: string) => void; err: (s: string) => void }
+const stdio: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+
+export function defaultGuidelineDir(): string {
+  const root = join(PACKAGE_ROOT, 'guideline');
+  const dirs = existsSync(root) ? readdirSync(root).filter((d) => existsSync(join(root, d, 'manifest.json'))) : [];
+  if (dirs.length !== 1) throw new UsageError(`cannot choose a guideline folder under ${root} (found ${dirs.length}); pass --dir`);
+  return join(root, dirs[0]);
+}
+
+function parseArgs(argv: string[]): { positional: string[]; flags: Map<string, string | true> } {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
+      else if (['dir', 'bundle', 'out'].includes(a.slice(2))) {
+        if (i + 1 >= argv.length) throw new UsageError(`${a} needs a value`);
+        flags.set(a.slice(2), argv[++i]);
+      } else flags.set(a.slice(2), true);
+    } else positional.push(a);
+  }
+  return { positional, flags };
+}
+
+function allowFlags(flags: Map<string, unknown>, allowed: string[]): void {
+  for (const f of flags.keys()) if (!allowed.includes(f)) throw new UsageError(`unknown option --${f}`);
+}
+
+function formatFinding(f: Finding): string {
+  return `${f.severity} ${f.code} ${f.file ?? ''}${f.pointer ? `#${f.pointer}` : ''}${f.node ? ` (${f.node})` : ''}: ${f.message}`;
+}
+
+function loadChecked(dir: string, io: Io): Guideline | undefined {
+  if (!existsSync(join(dir, 'manifest.json'))) throw new UsageError(`${dir} is not a guideline folder (no manifest.json)`);
+  const { guideline, findings } = loadGuideline(dir);
+  const errors = findings.filter((f) => f.severity === 'error');
+  if (errors.length) {
+    for (const f of errors) io.err(formatFinding(f) + '\n');
+    io.err(`${errors.length} error(s) in ${dir}: fix them first (guideline check).\n`);
+    return undefined;
+  }
+  return guideline;
+}
+
+export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  try {
+    const [command, ...rest] = argv;
+    const { positional, flags } = parseArgs(rest);
+    const dirOf = () => resolve(typeof flags.get('dir') === 'string' ? (flags.get('dir') as string) : positional[0] ?? defaultGuidelineDir());
+    switch (command) {
+      case 'check': {
+        allowFlags(flags, ['json', 'dir']);
+        const dir = dirOf();
+        if (!existsSync(join(dir, 'manifest.json'))) throw new UsageError(`${dir} is not a guideline folder (no manifest.json)`);
+        const { guideline, findings } = loadGuideline(dir);
+        const errors = findings.filter((f) => f.severity === 'error').length;
+        if (flags.has('json')) io.out(JSON.stringify(findings, null, 2) + '\n');
+        else {
+          for (const f of findings) io.out(formatFinding(f) + '\n');
+          const recs = guideline.nodes.filter((n) => n.kind === 'recommendation').length;
+          io.out(`${guideline.manifest.id} v${guideline.manifest.version}: ${guideline.inputs.length} inputs, ${guideline.nodes.length} nodes (${recs} recommendations), ${guideline.cases.length} cases; ${errors} error(s), ${findings.length - errors} warning(s)\n`);
+        }
+        return errors ? 1 : 0;
+      }
+      case 'eval': {
+        allowFlags(flags, ['explain', 'json', 'trace', 'dir', 'bundle']);
+        const file = positional[0];
+        if (!file) throw new UsageError('eval needs a facts file: guideline eval patient.json');
+        let guideline: Guideline & { hash?: string };
+        if (flags.has('bundle')) guideline = readBundle(readFileSync(String(flags.get('bundle')), 'utf8'));
+        else {
+          const g = loadChecked(resolve(typeof flags.get('dir') === 'string' ? String(flags.get('dir')) : defaultGuidelineDir()), io);
+          if (!g) return 1;
+          guideline = g;
+        }
+        if (!existsSync(file)) throw new UsageError(`no such facts file: ${file}`);
+        let facts: unknown;
+        try {
+          facts = JSON.parse(readFileSync(file, 'utf8'));
+        } catch (e) {
+          throw new EngineError('invalid-facts', `${file} is not valid JSON (${(e as Error).message}). The facts file must be one JSON object such as {"albumin": 3.8}.`);
+        }
+        const explainFlag = flags.get('explain');
+        const wantTrace = flags.has('trace') || explainFlag !== undefined;
+        const result = evaluate(guideline, facts, { trace: wantTrace });
+        if (flags.has('json')) {
+          if (!flags.has('trace')) delete result.trace;
+          io.out(canonicalJson(result, 2) + '\n');
+        } else {
+          io.out(explain(guideline, result, explainFlag === 'full' ? 'full' : 'summary'));
+        }
+        return 0;
+      }
+      case 'test':
+        allowFlags(flags, ['update', 'coverage', 'dir']);
+        return runTests(resolve(typeof flags.get('dir') === 'string' ? String(flags.get('dir')) : defaultGuidelineDir()), { update: flags.has('update'), coverage: flags.has('coverage') }, io);
+      case 'interpretations': {
+        allowFlags(flags, ['json', 'markdown', 'dir']);
+        const g = loadChecked(dirOf(), io);
+        if (!g) return 1;
+        const register = interpretationRegister(g);
+        if (flags.has('json')) io.out(JSON.stringify(register, null, 2) + '\n');
+        else if (flags.has('markdown')) {
+          io.out(`# Interpretations register: ${g.manifest.id} v${g.manifest.version}\n\n| node | about | category | decision | reason |\n|---|---|---|---|---|\n`);
+          for (const e of register) io.out(`| ${e.node} | ${e.about ?? ''} | ${e.category} | ${e.text.replace(/\|/g, '\\|')} | ${e.reason.replace(/\|/g, '\\|')} |\n`);
+        } else {
+          for (const e of register) io.out(`${e.node}${e.about ? ` ${e.about}` : ''} [${e.category}]\n  decision: ${e.text}\n  reason:   ${e.reason}\n\n`);
+          io.out(`${register.length} interpretation(s)\n`);
+        }
+        return 0;
+      }
+      case 'bundle': {
+        allowFlags(flags, ['dir', 'out']);
+        const g = loadChecked(dirOf(), io);
+        if (!g) return 1;
+        const out = resolve(typeof flags.get('out') === 'string' ? String(flags.get('out')) : 'dist');
+        mkdirSync(out, { recursive: true });
+        const bundle = makeBundle(g);
+        const path = join(out, bundleFileName(g));
+        writeAtomically(path, JSON.stringify(bundle) + '\n');
+        io.out(`wrote ${path} (${bundle.hash})\n`);
+        return 0;
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+        io.out(USAGE + '\n');
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) { io.err(`${e.message}\n\n${USAGE}\n`); return 2; }
+    if (e instanceof EngineError) { io.err(`${e.message}\n`); return 2; }
+    throw e;
+  }
+}
+
+function writeAtomically(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  // rename is atomic on one file system: readers see the old file or the new one, never half.
+  renameSync(tmp, path);
+}
+
+function runTests(dir: string, options: { update: boolean; coverage: boolean }, io: Io): number {
+  const g = loadChecked(dir, io);
+  if (!g) return 1;
+  const goldenDir = join(PACKAGE_ROOT, 'test', 'golden', g.manifest.id);
+  const fromSource = runCases(g, { trace: true });
+  // The same cases through the built bundle, serialised and read back: both must agree.
+  const fromBundle = runCases(readBundle(JSON.stringify(makeBundle(g))), { trace: true });
+  let passed = 0;
+  let failed = 0;
+  fromSource.forEach((run, i) => {
+    const problems: string[] = [];
+    if (run.error) problems.push(run.error);
+    for (const m of run.mismatches) problems.push(`${m.key}: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.actual)}`);
+    const bundled = fromBundle[i];
+    if (run.result && bundled.result) {
+      const a = canonicalJson({ ...run.result, guideline: undefined });
+      const b = canonicalJson({ ...bundled.result, guideline: undefined });
+      if (a !== b) problems.push('the built bundle gives a different result than the source tree');
+    }
+    if (run.result) {
+      const c = g.cases.find((x) => x.id === run.id)!;
+      const golden = goldenOf(g, c, run);
+      const path = join(goldenDir, `${run.id}.json`);
+      if (options.update) {
+        mkdirSync(goldenDir, { recursive: true });
+        if (!existsSync(path) || readFileSync(path, 'utf8') !== golden) writeAtomically(path, golden);
+      } else if (!existsSync(path)) problems.push(`no golden trace at ${path}: run "guideline test --update" and review it`);
+      else if (readFileSync(path, 'utf8') !== golden) problems.push(`golden trace differs from ${path}: review the change, then "guideline test --update"`);
+    }
+    if (problems.length) {
+      failed++;
+      io.out(`FAIL ${run.id}\n     ${run.title}\n${problems.map((p) => `     - ${p}\n`).join('')}`);
+    } else passed++;
+  });
+  if (options.update && existsSync(goldenDir)) {
+    const ids = new Set(g.cases.map((c) => `${c.id}.json`));
+    for (const f of readdirSync(goldenDir)) if (!ids.has(f)) unlinkSync(join(goldenDir, f)); // goldens of deleted cases
+  }
+  if (options.coverage) printCoverage(g, fromSource, io);
+  io.out(`cases: ${passed} passed, ${failed} failed\n`);
+  return failed ? 1 : 0;
+}
+
+function printCoverage(g: Guideline, runs: ReturnType<typeof runCases>, io: Io): void {
+  const report = coverage(g, runs);
+  io.out('\nCoverage (cases whose expectations check each clause and definition)\n');
+  for (const e of report.entries) {
+    const parts = Object.entries(e.outcomes).map(([o, ids]) => `${o}: ${ids.length}`);
+    io.out(`  ${e.key}  ${parts.join(', ') || '—'}\n`);
+  }
+  io.out(`\nNot exercised by any case (${report.untested.length}): ${report.untested.join(', ') || 'none'}\n`);
+  io.out(`Clauses checked on one side only (${report.oneSided.length}): ${report.oneSided.join(', ') || 'none'}\n`);
+}
+
+export type { Io };

@@ -1,0 +1,98 @@
+// Turn the files of a guideline folder into a Guideline, with a finding for every file that
+// cannot be read, does not match the schema or is misplaced. No fs here: the CLI reads files
+// from disk, the editor passes drafts from memory, both through this function.
+import { validateDocument, type DocumentType } from '../schema/index.ts';
+import { LIMITS, measure } from './logic.ts';
+import type { Case, Finding, Guideline, GuidelineNode, InputDef, Manifest, Origin } from './types.ts';
+
+export interface SourceFile {
+  /** path relative to the guideline folder, with forward slashes: nodes/staging/muicc_stage.json */
+  path: string;
+  text: string;
+}
+
+export interface ParsedSource {
+  guideline: Guideline;
+  findings: Finding[];
+}
+
+/** Nesting a document may have: a node's expression may nest LIMITS.maxDepth levels, plus its wrapper. */
+const MAX_DOCUMENT_DEPTH = LIMITS.maxDepth + 8;
+
+export function parseSource(files: readonly SourceFile[]): ParsedSource {
+  const findings: Finding[] = [];
+  let manifest: Manifest | undefined;
+  const inputs: InputDef[] = [];
+  const nodes: GuidelineNode[] = [];
+  const cases: Case[] = [];
+  const origins: Record<string, Origin> = {};
+
+  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  for (const file of sorted) {
+    const { path } = file;
+    // examples/ holds sample patient files for demos, not guideline documents.
+    if (!path.endsWith('.json') || path.startsWith('examples/')) continue;
+    const parts = path.split('/');
+    const type: DocumentType | undefined =
+      path === 'manifest.json' ? 'manifest'
+      : parts[0] === 'inputs' ? 'input'
+      : parts[0] === 'nodes' ? 'node'
+      : parts[0] === 'cases' ? 'case'
+      : undefined;
+    if (!type) {
+      findings.push({ code: 'stray-file', severity: 'error', file: path, pointer: '', message: 'JSON file outside manifest.json, inputs/, nodes/ and cases/: move it or delete it.' });
+      continue;
+    }
+    const doc = parseJson(file, findings);
+    if (doc === undefined) continue;
+    const { depth } = measure(doc);
+    if (depth > MAX_DOCUMENT_DEPTH) {
+      findings.push({ code: 'too-deep', severity: 'error', file: path, pointer: '', message: `document nests ${depth} levels deep; the limit is ${MAX_DOCUMENT_DEPTH}. Split deep expressions into definitions.` });
+      continue;
+    }
+    const errors = validateDocument(type, doc);
+    const id = typeof (doc as { id?: unknown }).id === 'string' ? (doc as { id: string }).id : undefined;
+    for (const e of errors) {
+      findings.push({ code: 'schema', severity: 'error', file: path, pointer: e.pointer, ...(id && type !== 'manifest' ? { node: id } : {}), message: e.message });
+    }
+    if (errors.length) continue;
+
+    if (type === 'manifest') { manifest = doc as Manifest; continue; }
+    const stem = parts[parts.length - 1].replace(/\.json$/, '');
+    const folder = parts.length > 2 ? parts.slice(1, -1).join('/') : '';
+    if (stem !== id) {
+      findings.push({ code: 'file-name', severity: 'error', file: path, pointer: '/id', node: id, message: `file name "${stem}.json" must equal the id "${id}": rename the file or the id.` });
+    }
+    if (!folder) {
+      findings.push({ code: 'folder', severity: 'error', file: path, pointer: '', node: id, message: `put ${parts[0]} files in a sub-folder (${parts[0]}/<chapter or group>/${stem}.json).` });
+    }
+    const origin: Origin = { file: path, folder };
+    if (type === 'input') { inputs.push(doc as InputDef); origins[`input:${id}`] = origin; }
+    else if (type === 'node') { nodes.push(doc as GuidelineNode); origins[`node:${id}`] = origin; }
+    else { cases.push(doc as Case); origins[`case:${id}`] = origin; }
+  }
+  if (!manifest) {
+    findings.push({ code: 'no-manifest', severity: 'error', file: 'manifest.json', pointer: '', message: 'the guideline folder needs a valid manifest.json (id, title, version, source, grading, chapters).' });
+    manifest = { id: 'unknown', title: 'unknown', version: '0.0.0', source: { citation: '', organisations: [], year: 0 }, grading: { scheme: '', evidence: {}, strength: {} }, chapters: [] };
+  }
+  const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return { guideline: { manifest, inputs: inputs.sort(byId), nodes: nodes.sort(byId), cases: cases.sort(byId), origins }, findings };
+}
+
+function parseJson(file: SourceFile, findings: Finding[]): unknown {
+  try {
+    return JSON.parse(file.text);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const pos = /position (\d+)/.exec(msg);
+    let where = '';
+    if (pos) {
+      const before = file.text.slice(0, Number(pos[1]));
+      const line = before.split('\n').length;
+      const col = Number(pos[1]) - before.lastIndexOf('\n');
+      where = ` at line ${line}, column ${col}`;
+    }
+    findings.push({ code: 'invalid-json', severity: 'error', file: file.path, pointer: '', message: `not valid JSON${where}: ${msg}. Fix the syntax (a missing comma or quote is the usual cause).` });
+    return undefined;
+  }
+}

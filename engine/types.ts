@@ -1,0 +1,178 @@
+// The data model as TypeScript types. The JSON Schema (schema/guideline.schema.json) is the
+// contract; these types mirror it for the engine's own use.
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type Logic = JsonValue;
+
+export type Grade = 'A1' | 'A2' | 'B1' | 'B2' | 'C1' | 'C2' | 'D1' | 'D2';
+export type ActionType = 'recommend' | 'consider' | 'not-recommended' | 'information';
+export type Status = 'applies' | 'does-not-apply' | 'undecided';
+
+export interface Citation {
+  section: string[];
+  recommendation?: string;
+  table?: string;
+  figure?: string;
+  references?: number[];
+  quote?: string;
+}
+
+export interface Interpretation {
+  about?: string;
+  category: 'undefined-term' | 'source-discrepancy' | 'missing-source' | 'text-repair' | 'scope' | 'judgement';
+  text: string;
+  reason: string;
+}
+
+export interface EnumValue { value: string; label: string }
+
+export interface Field {
+  type: 'number' | 'boolean' | 'enum' | 'list';
+  unit?: string;
+  minimum?: number;
+  maximum?: number;
+  integer?: boolean;
+  values?: EnumValue[];
+  hint?: string;
+  items?: { fields: Record<string, ItemField>; maxItems?: number };
+}
+
+export interface ItemField extends Field { title: string; description?: string }
+
+export interface InputDef extends Field {
+  kind: 'input';
+  id: string;
+  title: string;
+  description: string;
+  citations?: Citation[];
+  interpretations?: Interpretation[];
+}
+
+interface NodeCommon {
+  id: string;
+  title?: string;
+  description?: string;
+  citations: Citation[];
+  interpretations?: Interpretation[];
+}
+
+export interface DefinitionNode extends NodeCommon {
+  kind: 'definition';
+  title: string;
+  type: 'number' | 'boolean' | 'enum';
+  unit?: string;
+  values?: EnumValue[];
+  expr: Logic;
+  public?: boolean;
+}
+
+export interface Action {
+  type: ActionType;
+  intervention: string;
+  label: string;
+  role?: 'primary' | 'alternative';
+}
+
+export interface Clause {
+  id: string;
+  text: string;
+  grade: Grade | null;
+  when: Logic;
+  action: Action;
+}
+
+export interface RecommendationNode extends NodeCommon {
+  kind: 'recommendation';
+  topic: string;
+  subgroup?: string;
+  number: number;
+  statement: string;
+  inTable2?: boolean;
+  numberInText?: number;
+  applicability?: string;
+  clauses: Clause[];
+}
+
+export interface PracticePointNode extends NodeCommon {
+  kind: 'practice-point';
+  title: string;
+  topic?: string;
+  statement: string;
+  clauses: Clause[];
+}
+
+export interface TableNode extends NodeCommon {
+  kind: 'table';
+  title: string;
+  columns: string[];
+  rows: (string | number | null)[][];
+  footnotes?: string[];
+}
+
+export type RuleNode = RecommendationNode | PracticePointNode;
+export type GuidelineNode = DefinitionNode | RuleNode | TableNode;
+
+export interface Chapter { id: string; title: string; topic?: string; subgroups?: string[]; section?: string }
+
+export interface Manifest {
+  id: string;
+  title: string;
+  version: string;
+  source: { citation: string; organisations: string[]; year: number; note?: string };
+  grading: {
+    scheme: string;
+    citation?: Citation;
+    evidence: Record<string, { label: string; meaning: string }>;
+    strength: Record<string, { label: string; meaning: string }>;
+  };
+  chapters: Chapter[];
+}
+
+export interface CaseExpect {
+  values?: Record<string, JsonValue>;
+  undecided?: Record<string, string[]>;
+  outcomes?: Record<string, Status>;
+  missing?: Record<string, string[]>;
+}
+
+export interface Case {
+  id: string;
+  title: string;
+  source?: string;
+  facts: Record<string, JsonValue>;
+  expect: CaseExpect;
+}
+
+/** Where a document came from: its file (relative to the guideline folder) and chapter/group. */
+export interface Origin { file: string; folder: string }
+
+/**
+ * One guideline, ready to evaluate: what the loader builds from the folder and what a bundle
+ * holds. Arrays are sorted by id so that every output is deterministic.
+ */
+export interface Guideline {
+  manifest: Manifest;
+  inputs: InputDef[];
+  nodes: GuidelineNode[];
+  cases: Case[];
+  /** file and folder of each input, node and case, keyed "input:<id>", "node:<id>", "case:<id>". */
+  origins: Record<string, Origin>;
+}
+
+export interface Bundle extends Guideline {
+  format: 'guideline-bundle/1';
+  /** sha256 of the canonical JSON of {manifest, inputs, nodes, cases, origins}. */
+  hash: string;
+}
+
+export type Severity = 'error' | 'warning';
+
+/** A finding of the schema or the semantic checker: data, not prose. */
+export interface Finding {
+  code: string;
+  severity: Severity;
+  file?: string;
+  pointer: string;
+  node?: string;
+  message: string;
+}
