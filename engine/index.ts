@@ -18,3 +18,4 @@ export { describe, vocabularyOf } from './describe.ts';
 export { makeBundle, readBundle, contentHash, bundleFileName, BUNDLE_FORMAT } from './bundle.ts';
 export { canonicalJson } from './canonical.ts';
 export { interpretationRegister, type RegisterEntry } from './interpretations.ts';
+export { compare, diffResults, type Comparison, type CaseChange, type StatusChange, type ValueChange } from './compare.ts';
