@@ -39,6 +39,14 @@ export function readBundle(text: string): Bundle {
   return b as Bundle;
 }
 
+/**
+ * The bytes a signature covers: the format and the content hash. readBundle() recomputes the hash
+ * from the content, so a valid signature over the hash vouches for the whole content.
+ */
+export function signaturePayload(b: Pick<Bundle, 'format' | 'hash'>): string {
+  return `${b.format}\n${b.hash}`;
+}
+
 export function bundleFileName(g: Guideline): string {
   return `${g.manifest.id}-${g.manifest.version}.bundle.json`;
 }

@@ -1,7 +1,7 @@
 // The public API of the engine. Everything a consumer (CLI, editor, hospital system) needs is
 // exported here and nowhere else; modules not re-exported are internal.
 export type {
-  Action, Bundle, Case, CaseExpect, Chapter, Citation, Clause, DefinitionNode, Finding, Grade, Guideline,
+  Action, Bundle, BundleSignature, Case, CaseExpect, Chapter, Citation, Clause, DefinitionNode, Finding, Grade, Guideline,
   GuidelineNode, InputDef, Interpretation, JsonValue, Logic, Manifest, PracticePointNode, RecommendationNode,
   RuleNode, Severity, Status, TableNode,
 } from './types.ts';
@@ -15,7 +15,17 @@ export { runCase, runCases, compareExpectations, type CaseRun, type Mismatch } f
 export { coverage, type CoverageReport } from './coverage.ts';
 export { explain, formatCitation, type ExplainMode } from './explain.ts';
 export { describe, vocabularyOf } from './describe.ts';
-export { makeBundle, readBundle, contentHash, bundleFileName, BUNDLE_FORMAT } from './bundle.ts';
+export { makeBundle, readBundle, contentHash, bundleFileName, signaturePayload, BUNDLE_FORMAT } from './bundle.ts';
 export { canonicalJson } from './canonical.ts';
 export { interpretationRegister, type RegisterEntry } from './interpretations.ts';
 export { compare, diffResults, type Comparison, type CaseChange, type StatusChange, type ValueChange } from './compare.ts';
+export {
+  diffGuidelines, diffEntities, diffCases, gradeDirection, nodeLabel, citationText,
+  type GuidelineDiff, type EntityDiff, type FieldChange, type ChangeCategory, type Direction, type CaseDiff, type DiffOptions, type Side, type EntityKind,
+} from './diff.ts';
+export {
+  assessBump, bumpBetween, coveredBy, parseVersion, suggestVersion, changeLevel, outcomeReasons, BUMPS,
+  type Bump, type BumpAssessment, type BumpReason,
+} from './version.ts';
+export { formatDiff, formatChangelog, DIFF_FORMATS, type DiffFormat } from './report.ts';
+export { renderBook, escapeHtml, type RenderOptions } from './render.ts';

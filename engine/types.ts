@@ -163,6 +163,16 @@ export interface Bundle extends Guideline {
   format: 'guideline-bundle/1';
   /** sha256 of the canonical JSON of {manifest, inputs, nodes, cases, origins}. */
   hash: string;
+  /** optional Ed25519 signature of signaturePayload(bundle) (engine/bundle.ts); not covered by the hash. */
+  signature?: BundleSignature;
+}
+
+export interface BundleSignature {
+  algorithm: 'Ed25519';
+  /** "sha256:" + hex sha256 of the public key's DER (SPKI) encoding: which key to verify with. */
+  keyId: string;
+  /** base64 signature */
+  value: string;
 }
 
 export type Severity = 'error' | 'warning';

@@ -4,11 +4,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSyn
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  bundleFileName, canonicalJson, coverage, EngineError, evaluate, explain, interpretationRegister, makeBundle,
+  canonicalJson, coverage, EngineError, evaluate, explain, interpretationRegister, makeBundle,
   readBundle, runCases, type Finding, type Guideline,
 } from '../index.ts';
 import { goldenOf } from '../golden.ts';
 import { loadGuideline } from './load.ts';
+import { runChangelog, runDiff, runRender, runVerify, writeBundle } from './review.ts';
 
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -22,7 +23,19 @@ const USAGE = `usage: guideline <command> [options]
                                        bundle, and compare golden traces (--update rewrites them)
   interpretations [--json | --markdown] [--dir dir]
                                        list every interpretation note with its node and reason
-  bundle [--dir dir] [--out folder]    write <out>/<id>-<version>.bundle.json (default out: dist)
+  bundle [--dir dir] [--out folder] [--sign key.pem]
+                                       write <out>/<id>-<version>.bundle.json (default out: dist)
+                                       and its JSON Schemas; --sign adds an Ed25519 signature
+  verify <bundle.json> [--key pub.pem] check the content hash and, with --key, the signature
+  diff <base> <head> [--format text|markdown|json|html] [--out file] [--dir dir]
+                                       node, logic and outcome diff between two versions and the
+                                       version bump it requires (exit 1 if head's version does not
+                                       satisfy it). Each side: a guideline folder, a bundle file,
+                                       or git:<rev> (the --dir folder at that git revision)
+  changelog <base> <head> [--date YYYY-MM-DD] [--out file] [--dir dir]
+                                       draft a CHANGELOG entry (impacted nodes and cases)
+  render [dir | bundle | git:<rev>] [--out file.html] [--dir dir]
+                                       the whole guideline as one self-contained HTML book
 
 The guideline folder defaults to the only folder under guideline/.`;
 
@@ -46,7 +59,7 @@ function parseArgs(argv: string[]): { positional: string[]; flags: Map<string, s
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
-      else if (['dir', 'bundle', 'out'].includes(a.slice(2))) {
+      else if (['dir', 'bundle', 'out', 'format', 'sign', 'key', 'date'].includes(a.slice(2))) {
         if (i + 1 >= argv.length) throw new UsageError(`${a} needs a value`);
         flags.set(a.slice(2), argv[++i]);
       } else flags.set(a.slice(2), true);
@@ -143,16 +156,32 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         return 0;
       }
       case 'bundle': {
-        allowFlags(flags, ['dir', 'out']);
+        allowFlags(flags, ['dir', 'out', 'sign']);
         const g = loadChecked(dirOf(), io);
         if (!g) return 1;
         const out = resolve(typeof flags.get('out') === 'string' ? String(flags.get('out')) : 'dist');
         mkdirSync(out, { recursive: true });
-        const bundle = makeBundle(g);
-        const path = join(out, bundleFileName(g));
-        writeAtomically(path, JSON.stringify(bundle) + '\n');
-        io.out(`wrote ${path} (${bundle.hash})\n`);
+        writeBundle(g, out, str(flags, 'sign'), io);
         return 0;
+      }
+      case 'verify':
+        allowFlags(flags, ['key']);
+        if (!positional[0]) throw new UsageError('verify needs a bundle file: guideline verify dist/x.bundle.json --key pub.pem');
+        return runVerify({ file: positional[0], key: str(flags, 'key') }, io);
+      case 'diff':
+      case 'changelog': {
+        allowFlags(flags, command === 'diff' ? ['format', 'out', 'dir'] : ['date', 'out', 'dir']);
+        if (positional.length !== 2) throw new UsageError(`${command} needs two sides: guideline ${command} git:HEAD~1 guideline/<id>`);
+        const dir = () => resolve(str(flags, 'dir') ?? defaultGuidelineDir());
+        const [base, head] = positional;
+        return command === 'diff'
+          ? runDiff({ base, head, format: str(flags, 'format'), out: str(flags, 'out'), dir }, io)
+          : runChangelog({ base, head, date: str(flags, 'date'), out: str(flags, 'out'), dir }, io);
+      }
+      case 'render': {
+        allowFlags(flags, ['out', 'dir']);
+        const dir = () => resolve(str(flags, 'dir') ?? defaultGuidelineDir());
+        return runRender({ source: positional[0] ?? dir(), out: str(flags, 'out'), dir }, io);
       }
       case undefined:
       case 'help':
@@ -167,6 +196,12 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     if (e instanceof EngineError) { io.err(`${e.message}\n`); return 2; }
     throw e;
   }
+}
+
+function str(flags: Map<string, string | true>, name: string): string | undefined {
+  const v = flags.get(name);
+  if (v === true) throw new UsageError(`--${name} needs a value`);
+  return v;
 }
 
 function writeAtomically(path: string, text: string): void {

@@ -1,0 +1,135 @@
+// Node-only logic of the review and distribution commands (diff, changelog, render, verify,
+// bundle --sign). The CLI parses arguments and calls these; each returns an exit code.
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeBundle, readBundle, bundleFileName } from '../bundle.ts';
+import { check } from '../check.ts';
+import { diffGuidelines } from '../diff.ts';
+import { EngineError } from '../errors.ts';
+import { renderBook } from '../render.ts';
+import { DIFF_FORMATS, formatChangelog, formatDiff, type DiffFormat } from '../report.ts';
+import { parseSource } from '../source.ts';
+import type { Bundle, Finding, Guideline } from '../types.ts';
+import { readSourceFilesAtRevision, repoRoot } from './git.ts';
+import { loadGuideline } from './load.ts';
+import { signBundle, verifyBundle } from './sign.ts';
+
+export interface Io { out: (s: string) => void; err: (s: string) => void }
+
+/** The schema files published next to every bundle. */
+export const SCHEMA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../schema');
+export const PUBLISHED_SCHEMAS = ['bundle.schema.json', 'guideline.schema.json'];
+
+function fail(findings: Finding[], where: string): never {
+  const errors = findings.filter((f) => f.severity === 'error');
+  const shown = errors.slice(0, 10).map((f) => `  ${f.code} ${f.file ?? ''}${f.pointer ? `#${f.pointer}` : ''}: ${f.message}`).join('\n');
+  throw new EngineError('invalid-guideline', `${errors.length} error(s) in ${where}; fix them first (guideline check):\n${shown}`);
+}
+
+/**
+ * One side of a diff: "git:<rev>" (the guideline folder `dir` at that revision), or
+ * "git:<rev>:<folder>" (a folder relative to the repository root), a guideline folder, or a
+ * bundle file (its hash is checked).
+ */
+export function loadSide(spec: string, dir: () => string): Guideline & { hash?: string } {
+  if (spec.startsWith('git:')) {
+    const rest = spec.slice(4);
+    const colon = rest.indexOf(':');
+    const rev = colon >= 0 ? rest.slice(0, colon) : rest;
+    const folder = colon >= 0 ? resolve(repoRoot(process.cwd()), rest.slice(colon + 1)) : dir();
+    const { guideline, findings } = parseSource(readSourceFilesAtRevision(folder, rev));
+    const all = [...findings, ...(findings.some((f) => f.severity === 'error') ? [] : check(guideline))];
+    if (all.some((f) => f.severity === 'error')) fail(all, spec);
+    return guideline;
+  }
+  const path = resolve(spec);
+  if (!existsSync(path)) throw new EngineError('usage', `no such guideline folder, bundle or git revision: ${spec} (a git revision is written git:HEAD~1)`);
+  if (statSync(path).isDirectory()) {
+    if (!existsSync(join(path, 'manifest.json'))) throw new EngineError('usage', `${spec} is not a guideline folder (no manifest.json)`);
+    const { guideline, findings } = loadGuideline(path);
+    if (findings.some((f) => f.severity === 'error')) fail(findings, spec);
+    return guideline;
+  }
+  return readBundle(readFileSync(path, 'utf8'));
+}
+
+export function writeAtomically(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+export interface DiffArgs { base: string; head: string; format?: string; out?: string; dir: () => string }
+
+/** `guideline diff`: 0 when head's version satisfies the required bump, 1 when it does not. */
+export function runDiff(args: DiffArgs, io: Io): number {
+  const format = (args.format ?? 'text') as DiffFormat;
+  if (!DIFF_FORMATS.includes(format)) throw new EngineError('usage', `unknown format "${args.format}": use ${DIFF_FORMATS.join(', ')}`);
+  const base = loadSide(args.base, args.dir);
+  const head = loadSide(args.head, args.dir);
+  const d = diffGuidelines(base, head);
+  const text = formatDiff(d, format);
+  if (args.out) {
+    writeAtomically(resolve(args.out), text);
+    io.out(`wrote ${resolve(args.out)}\n`);
+  } else io.out(text);
+  if (!d.bump.satisfied) io.err(`version check failed: ${d.bump.message}\n`);
+  return d.bump.satisfied ? 0 : 1;
+}
+
+/** `guideline changelog`: a draft entry on stdout (or --out); never fails on the version. */
+export function runChangelog(args: { base: string; head: string; date?: string; out?: string; dir: () => string }, io: Io): number {
+  const base = loadSide(args.base, args.dir);
+  const head = loadSide(args.head, args.dir);
+  const d = diffGuidelines(base, head);
+  const date = args.date ?? new Date().toISOString().slice(0, 10);
+  const text = formatChangelog(d, date);
+  if (args.out) { writeAtomically(resolve(args.out), text); io.out(`wrote ${resolve(args.out)}\n`); } else io.out(text);
+  if (!d.bump.satisfied) io.err(`note: ${d.bump.message}\n`);
+  return 0;
+}
+
+/** `guideline render`: the guideline book as one HTML file. */
+export function runRender(args: { source: string; out?: string; dir: () => string }, io: Io): number {
+  const g = loadSide(args.source, args.dir);
+  const html = renderBook(g);
+  if (args.out) { writeAtomically(resolve(args.out), html); io.out(`wrote ${resolve(args.out)}\n`); } else io.out(html);
+  return 0;
+}
+
+/** `guideline verify`: content hash always, Ed25519 signature with --key. */
+export function runVerify(args: { file: string; key?: string }, io: Io): number {
+  if (!existsSync(args.file)) throw new EngineError('usage', `no such bundle: ${args.file}`);
+  const text = readFileSync(args.file, 'utf8');
+  const pem = args.key !== undefined ? readKey(args.key) : undefined;
+  try {
+    const v = verifyBundle(text, pem);
+    const m = v.bundle.manifest;
+    io.out(`OK ${args.file}: ${m.id} v${m.version}, content ${v.bundle.hash}${pem ? `, signature valid (key ${v.keyId})` : v.signed ? `, signed by ${v.keyId} (pass --key to check the signature)` : ', unsigned'}\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof EngineError) {
+      io.err(`VERIFICATION FAILED ${args.file}: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+function readKey(path: string): string {
+  if (!existsSync(path)) throw new EngineError('usage', `no such key file: ${path}`);
+  return readFileSync(path, 'utf8');
+}
+
+/** Write a bundle (signed with --sign) and publish its JSON Schemas next to it. */
+export function writeBundle(g: Guideline, outDir: string, signKey: string | undefined, io: Io): Bundle {
+  let bundle = makeBundle(g);
+  if (signKey !== undefined) bundle = signBundle(bundle, readKey(signKey));
+  const path = join(outDir, bundleFileName(g));
+  writeAtomically(path, JSON.stringify(bundle) + '\n');
+  for (const s of PUBLISHED_SCHEMAS) writeAtomically(join(outDir, s), readFileSync(join(SCHEMA_DIR, s), 'utf8'));
+  io.out(`wrote ${path} (${bundle.hash}${bundle.signature ? `, signed by ${bundle.signature.keyId}` : ''})\n`);
+  return bundle;
+}
