@@ -131,7 +131,7 @@ function rule(n: RuleNode, g: Guideline, vocab: Vocabulary, defs: Map<string, De
   H.push('<h4>Logic</h4>');
   for (const c of n.clauses) {
     H.push(`<div class="clause">${badge(c.grade)} <strong>${e(c.action.type)}</strong> ${e(c.action.label)}${c.action.role ? ` <span class="meta">(${e(c.action.role)})</span>` : ''} <span class="meta">· clause ${e(c.id)} · intervention <code>${e(c.action.intervention)}</code></span>`);
-    if (n.clauses.length > 1 || c.text !== n.statement) H.push(`<div>${e(c.text)}</div>`);
+    if (n.clauses.length > 1 || !n.statement.startsWith(c.text)) H.push(`<div>${e(c.text)}</div>`);
     H.push(`<span class="logic">when ${e(describe(c.when, vocab))}</span></div>`);
   }
   const used = usedDefinitions(n, defs);
