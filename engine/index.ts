@@ -1,8 +1,8 @@
 // The public API of the engine. Everything a consumer (CLI, editor, hospital system) needs is
 // exported here and nowhere else; modules not re-exported are internal.
 export type {
-  Action, Bundle, Case, CaseExpect, Chapter, Citation, Clause, DefinitionNode, Finding, Grade, Guideline,
-  GuidelineNode, InputDef, Interpretation, JsonValue, Logic, Manifest, PracticePointNode, RecommendationNode,
+  Action, Bundle, Case, CaseExpect, Chapter, Citation, Clause, DefinitionNode, Field, Finding, Grade, Guideline,
+  GuidelineNode, InputDef, Interpretation, ItemField, JsonValue, Logic, Manifest, PracticePointNode, RecommendationNode,
   RuleNode, Severity, Status, TableNode,
 } from './types.ts';
 export { EngineError, type Problem } from './errors.ts';
