@@ -72,7 +72,7 @@ describe('three-valued logic', () => {
   });
 
   it('is deterministic: the same input gives byte-identical traces', () => {
-    const rule = { and: [{ '<=': [{ var: 'ecog' }, 1] }, { or: [{ var: 'a' }, { '>': [{ var: 'b' }, 2] }] }] };
+    const rule: JsonValue = { and: [{ '<=': [{ var: 'ecog' }, 1] }, { or: [{ var: 'a' }, { '>': [{ var: 'b' }, 2] }] }] };
     const traced = () => {
       const trace: TraceEvent[] = [];
       const v = evaluateLogic(rule, { mode: 'unknown', node: 't', data: { ecog: 1, b: 3 }, trace });
