@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { ALLOWED_OPERATORS, evaluateLogic, Unknown } from '../engine/index.ts';
 import type { JsonValue } from '../engine/index.ts';
 
-const SHARED = join(import.meta.dirname, '..', '..', 'shared', 'jsonlogic-tests');
+// Copied unmodified from ../shared/jsonlogic-tests (MIT; provenance in SOURCE.md beside them).
+const SHARED = join(import.meta.dirname, 'fixtures', 'jsonlogic');
 type Row = [JsonValue, JsonValue, JsonValue];
 const official = (JSON.parse(readFileSync(join(SHARED, 'tests.json'), 'utf8')) as unknown[]).filter(Array.isArray) as Row[];
 
