@@ -130,6 +130,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
           io.out(canonicalJson(result, 2) + '\n');
         } else {
           io.out(explain(guideline, result, explainFlag === 'full' ? 'full' : 'summary'));
+          // The treatment options view closes the explanation: what a clinician asks first.
+          if (explainFlag !== undefined) io.out('\n' + formatTreatmentOptions(treatmentOptions(guideline, result)));
         }
         return 0;
       }
