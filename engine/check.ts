@@ -7,7 +7,7 @@ import { EngineError } from './errors.ts';
 import { validateFacts } from './facts.ts';
 import { collectVars, definitionOrder, expressionsOf } from './graph.ts';
 import { ALLOWED_OPERATORS, escapeSegment, FORBIDDEN_SEGMENTS, isLogicObject, operands, SCOPED_OPERATORS } from './logic.ts';
-import { closest, didYouMean } from './names.ts';
+import { didYouMean } from './names.ts';
 import type { DefinitionNode, Field, Finding, Guideline, GuidelineNode, InputDef, JsonValue, Logic, RuleNode } from './types.ts';
 
 const ALLOWED = new Set(ALLOWED_OPERATORS);
@@ -412,4 +412,3 @@ export function resolvePointer(doc: unknown, pointer: string): unknown {
   return cur;
 }
 
-export { closest };

@@ -5,7 +5,7 @@
 import { describe, vocabularyOf, type Vocabulary } from './describe.ts';
 import type { EvaluationResult } from './evaluate.ts';
 import type { TraceEvent } from './logic.ts';
-import type { Citation, DefinitionNode, Guideline, JsonValue, RuleNode } from './types.ts';
+import type { Citation, DefinitionNode, Guideline, JsonValue, Logic, RuleNode } from './types.ts';
 
 export type ExplainMode = 'summary' | 'full';
 
@@ -115,15 +115,44 @@ export function explain(g: Guideline, result: EvaluationResult, mode: ExplainMod
   const notApplies = byStatus('does-not-apply');
   lines.push(`Does not apply (${notApplies.length})`);
   if (mode === 'full') {
+    const values = opValues(result.trace ?? []);
     for (const r of notApplies) {
       lines.push(`  ✘ ${ruleLabel(r)} ${r.clauses.map((c) => c.grade ?? 'ungraded').join(', ')}: ${r.clauses.map((c) => c.action.label).join('; ')}`);
-      r.clauses.forEach((c) => lines.push(`      condition: ${describe(c.when, vocab)}`));
+      r.clauses.forEach((c, i) => {
+        lines.push(`      condition: ${describe(c.when, vocab)}`);
+        const failed = failedParts(c.when, `/clauses/${i}/when`, values.get(r.id));
+        if (failed.length) lines.push(`      not met: ${failed.map((f) => describe(f, vocab)).join('; ')}`);
+      });
     }
   } else if (notApplies.length) {
     lines.push(`  ${notApplies.map(ruleLabel).join(', ')}`);
     lines.push('  (use --explain=full for the conditions)');
   }
   return lines.join('\n') + '\n';
+}
+
+/** Value of every traced sub-expression, by node and pointer. */
+function opValues(trace: TraceEvent[]): Map<string, Map<string, TraceEvent>> {
+  const m = new Map<string, Map<string, TraceEvent>>();
+  for (const e of trace) {
+    if ((e.type !== 'op' && e.type !== 'read') || e.scope) continue;
+    let byPointer = m.get(e.node);
+    if (!byPointer) m.set(e.node, (byPointer = new Map()));
+    byPointer.set(e.pointer, e);
+  }
+  return m;
+}
+
+/** The operands of a top-level "and" that were known to be false: why a clause did not apply. */
+function failedParts(when: Logic, pointer: string, values: Map<string, TraceEvent> | undefined): Logic[] {
+  if (!values || when === null || typeof when !== 'object' || Array.isArray(when) || !('and' in when) || !Array.isArray(when.and)) {
+    const own = values?.get(pointer);
+    return own && own.missing === undefined && !own.value ? [when] : [];
+  }
+  return when.and.filter((_part, k) => {
+    const e = values.get(`${pointer}/and/${k}`);
+    return e !== undefined && e.missing === undefined && !e.value;
+  });
 }
 
 function readsByNode(trace: TraceEvent[]): Map<string, TraceEvent[]> {

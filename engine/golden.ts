@@ -21,6 +21,8 @@ export function goldenOf(g: Guideline, c: Case, run: CaseRun): string {
     if (r.values[id]) values[id] = r.values[id];
     if (r.rules[id]) rules[id] = r.rules[id];
   }
-  const trace = (r.trace ?? []).filter((e) => focus.has(e.node));
+  // Grouped by node (stable: each node's events keep their order), so that adding an unrelated
+  // definition, which can shift the global evaluation order, does not rewrite every golden.
+  const trace = (r.trace ?? []).filter((e) => focus.has(e.node)).sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
   return canonicalJson({ case: c.id, facts: r.facts, values, rules, trace }, 1) + '\n';
 }

@@ -1,8 +1,8 @@
 // The public API of the engine. Everything a consumer (CLI, editor, hospital system) needs is
 // exported here and nowhere else; modules not re-exported are internal.
 export type {
-  Action, Bundle, BundleSignature, Case, CaseExpect, Chapter, Citation, Clause, DefinitionNode, Finding, Grade, Guideline,
-  GuidelineNode, InputDef, Interpretation, JsonValue, Logic, Manifest, PracticePointNode, RecommendationNode,
+  Action, Bundle, BundleSignature, Case, CaseExpect, Chapter, Citation, Clause, DefinitionNode, Field, Finding, Grade, Guideline,
+  GuidelineNode, InputDef, Interpretation, ItemField, JsonValue, Logic, Manifest, PracticePointNode, RecommendationNode,
   RuleNode, Severity, Status, TableNode,
 } from './types.ts';
 export { EngineError, type Problem } from './errors.ts';
@@ -19,6 +19,7 @@ export { makeBundle, readBundle, contentHash, bundleFileName, signaturePayload, 
 export { canonicalJson } from './canonical.ts';
 export { interpretationRegister, type RegisterEntry } from './interpretations.ts';
 export { compare, diffResults, type Comparison, type CaseChange, type StatusChange, type ValueChange } from './compare.ts';
+export { treatmentOptions, formatTreatmentOptions, TREATMENT_CHAPTERS, TREATMENT_OPTIONS_NOTICE, type TreatmentOption, type TreatmentOptionsView, type TreatmentOptionsOptions, type ContextValue } from './treatment-options.ts';
 export {
   diffGuidelines, diffEntities, diffCases, gradeDirection, nodeLabel, citationText,
   type GuidelineDiff, type EntityDiff, type FieldChange, type ChangeCategory, type Direction, type CaseDiff, type DiffOptions, type Side, type EntityKind,

@@ -68,7 +68,7 @@ export function measure(value: unknown): { depth: number; size: number } {
 export function assertWithinLimits(logic: unknown, where: { node?: string; pointer?: string } = {}): void {
   const { depth, size } = measure(logic);
   if (depth > LIMITS.maxDepth) {
-    throw new EngineError('logic-too-deep', `expression nests ${depth} levels deep; the limit is ${LIMITS.maxDepth}. Split it into definitions.`, where);
+    throw new EngineError('logic-too-deep', `expression nests ${depth} levels deep (objects and arrays); the limit is ${LIMITS.maxDepth}. Split it into definitions.`, where);
   }
   if (size > LIMITS.maxSize) {
     throw new EngineError('logic-too-large', `expression has ${size} parts; the limit is ${LIMITS.maxSize}. Split it into definitions.`, where);
@@ -118,11 +118,42 @@ interface Scope {
 }
 
 const ABSENT = Symbol('absent');
+const withinLimits = new WeakSet<object>();
 
 /** Evaluate a JSON-Logic expression, three-valued. `pointer` is where the expression sits in its node. */
 export function evaluateLogic(logic: Logic, ctx: EvalContext, pointer = ''): Val {
-  assertWithinLimits(logic, { node: ctx.node, pointer });
+  // Measuring walks the whole expression: do it once per expression object, not per patient.
+  if (logic === null || typeof logic !== 'object' || !withinLimits.has(logic)) {
+    assertWithinLimits(logic, { node: ctx.node, pointer });
+    if (logic !== null && typeof logic === 'object') withinLimits.add(logic);
+  }
   return ev(logic, ctx, { data: ctx.data, path: '', root: true }, pointer, 0);
+}
+
+/** One operator application being evaluated: its operands and where it sits. */
+interface Call {
+  op: string;
+  args: JsonValue[];
+  /** operands written as an array ({"op": [a, b]}) rather than the unary shorthand */
+  array: boolean;
+  ctx: EvalContext;
+  scope: Scope;
+  ptr: string;
+  depth: number;
+}
+
+const escapedOps = new Map<string, string>();
+function esc(op: string): string {
+  let e = escapedOps.get(op);
+  if (e === undefined) { e = escapeSegment(op); escapedOps.set(op, e); }
+  return e;
+}
+
+/** Evaluate operand i of a call, in the call's scope unless another is given. */
+function sub(c: Call, i: number, scope: Scope = c.scope): Val {
+  // Pointers are only needed by the trace; building them for every operand costs time.
+  const ptr = c.ctx.trace ? (c.array ? `${c.ptr}/${esc(c.op)}/${i}` : `${c.ptr}/${esc(c.op)}`) : c.ptr;
+  return ev(c.args[i], c.ctx, scope, ptr, c.depth + 1);
 }
 
 function ev(logic: JsonValue, ctx: EvalContext, scope: Scope, ptr: string, depth: number): Val {
@@ -130,7 +161,8 @@ function ev(logic: JsonValue, ctx: EvalContext, scope: Scope, ptr: string, depth
     throw new EngineError('logic-too-deep', `expression nests deeper than ${LIMITS.maxDepth} levels`, { node: ctx.node, pointer: ptr });
   }
   if (Array.isArray(logic)) {
-    const items = logic.map((l, i) => ev(l, ctx, scope, `${ptr}/${i}`, depth + 1));
+    const items: Val[] = [];
+    for (let i = 0; i < logic.length; i++) items.push(ev(logic[i], ctx, scope, ctx.trace ? `${ptr}/${i}` : ptr, depth + 1));
     return anyUnknown(items) ?? (items as JsonValue[]);
   }
   if (!isLogicObject(logic)) return logic;
@@ -140,32 +172,31 @@ function ev(logic: JsonValue, ctx: EvalContext, scope: Scope, ptr: string, depth
     throw new EngineError('unknown-operator', `operator "${op}" is not allowed; allowed operators: ${ALLOWED_OPERATORS.join(', ')}`, { node: ctx.node, pointer: ptr });
   }
   const raw = logic[op];
-  const args = operands(raw);
-  const argPtr = (i: number) => (Array.isArray(raw) ? `${ptr}/${escapeSegment(op)}/${i}` : `${ptr}/${escapeSegment(op)}`);
-  const sub = (i: number, s: Scope = scope) => ev(args[i], ctx, s, argPtr(i), depth + 1);
+  const c: Call = { op, args: operands(raw), array: Array.isArray(raw), ctx, scope, ptr, depth };
 
   let result: Val;
   switch (op) {
     case 'var':
-      result = evalVar(args, ctx, scope, ptr, sub);
+      result = evalVar(c);
       break;
     case 'missing':
     case 'missing_some':
-      result = evalMissing(op, args, ctx, scope, sub);
+      result = evalMissing(c);
       break;
     case 'if':
     case '?:':
-      result = evalIf(args, 0, sub);
+      result = evalIf(c, 0);
       break;
     case 'and':
     case 'or':
-      result = evalAndOr(op, args, sub);
+      result = evalAndOr(c);
       break;
     case 'map': case 'filter': case 'reduce': case 'all': case 'none': case 'some':
-      result = evalScoped(op, args, scope, sub);
+      result = evalScoped(c);
       break;
     default: {
-      const values = args.map((_, i) => sub(i));
+      const values: Val[] = [];
+      for (let i = 0; i < c.args.length; i++) values.push(sub(c, i));
       result = anyUnknown(values) ?? applyOperator(op, values as JsonValue[]);
     }
   }
@@ -216,26 +247,27 @@ export function applyOperator(op: string, values: JsonValue[]): JsonValue {
   return jsonLogic.apply(rule as never, values as never) as JsonValue;
 }
 
-function evalIf(args: JsonValue[], i: number, sub: (i: number) => Val): Val {
-  if (i >= args.length) return null;
-  if (i === args.length - 1) return sub(i);
-  const cond = sub(i);
-  if (!isUnknown(cond)) return truthy(cond) ? sub(i + 1) : evalIf(args, i + 2, sub);
+function evalIf(c: Call, i: number): Val {
+  const n = c.args.length;
+  if (i >= n) return null;
+  if (i === n - 1) return sub(c, i);
+  const cond = sub(c, i);
+  if (!isUnknown(cond)) return truthy(cond) ? sub(c, i + 1) : evalIf(c, i + 2);
   // The condition is unknown: the result is known only if every branch it could take agrees.
-  const then = sub(i + 1);
-  const otherwise = evalIf(args, i + 2, sub);
+  const then = sub(c, i + 1);
+  const otherwise = evalIf(c, i + 2);
   if (!isUnknown(then) && !isUnknown(otherwise) && sameJson(then, otherwise)) return then;
   return unionUnknown(cond, then, otherwise);
 }
 
-function evalAndOr(op: 'and' | 'or', args: JsonValue[], sub: (i: number) => Val): Val {
+function evalAndOr(c: Call): Val {
   // Kleene logic: one known falsy operand decides "and", one known truthy operand decides "or",
   // whatever the unknown operands turn out to be.
-  const decisive = op === 'and' ? false : true;
+  const decisive = c.op !== 'and';
   let current: Val = null;
   const unknowns: Unknown[] = [];
-  for (let i = 0; i < args.length; i++) {
-    current = sub(i);
+  for (let i = 0; i < c.args.length; i++) {
+    current = sub(c, i);
     if (isUnknown(current)) { unknowns.push(current); continue; }
     if (truthy(current) === decisive) return current;
   }
@@ -243,8 +275,9 @@ function evalAndOr(op: 'and' | 'or', args: JsonValue[], sub: (i: number) => Val)
   return current;
 }
 
-function evalVar(args: JsonValue[], ctx: EvalContext, scope: Scope, ptr: string, sub: (i: number) => Val): Val {
-  const pathVal = args.length ? sub(0) : null;
+function evalVar(c: Call): Val {
+  const { args, ctx, scope, ptr } = c;
+  const pathVal = args.length ? sub(c, 0) : null;
   if (isUnknown(pathVal)) return pathVal;
   const hasDefault = args.length > 1;
   const path = pathVal === undefined || pathVal === null || pathVal === '' ? '' : String(pathVal);
@@ -253,11 +286,11 @@ function evalVar(args: JsonValue[], ctx: EvalContext, scope: Scope, ptr: string,
   else found = lookup(scope, path);
   let result: Val;
   if (found === ABSENT) {
-    if (hasDefault) result = sub(1);
+    if (hasDefault) result = sub(c, 1);
     else if (ctx.mode === 'null') result = null;
     else result = new Unknown([scopedName(scope, path)]);
   } else if (isUnknown(found) && hasDefault) {
-    result = sub(1);
+    result = sub(c, 1);
   } else {
     result = found;
   }
@@ -286,8 +319,9 @@ function lookup(scope: Scope, path: string): JsonValue | typeof ABSENT {
   return data;
 }
 
-function evalMissing(op: 'missing' | 'missing_some', args: JsonValue[], ctx: EvalContext, scope: Scope, sub: (i: number) => Val): Val {
-  const values = args.map((_, i) => sub(i));
+function evalMissing(c: Call): Val {
+  const { op, ctx, scope } = c;
+  const values = c.args.map((_, i) => sub(c, i));
   const unknown = anyUnknown(values);
   if (unknown) return unknown;
   const isMissing = (key: JsonValue): boolean => {
@@ -307,19 +341,20 @@ function evalMissing(op: 'missing' | 'missing_some', args: JsonValue[], ctx: Eva
   return options.length - absent.length >= need ? [] : absent;
 }
 
-function evalScoped(op: string, args: JsonValue[], scope: Scope, sub: (i: number, s?: Scope) => Val): Val {
-  const list = sub(0);
+function evalScoped(c: Call): Val {
+  const { op, args, scope } = c;
+  const list = sub(c, 0);
   if (isUnknown(list)) return list;
   const base = listName(args[0], scope);
   if (op === 'reduce') {
-    let acc: Val = args.length > 2 ? sub(2) : null;
+    let acc: Val = args.length > 2 ? sub(c, 2) : null;
     if (!Array.isArray(list)) return acc;
     const unknowns: Unknown[] = [];
     list.forEach((item, i) => {
       const accValue: JsonValue = isUnknown(acc) ? null : acc;
       const s: Scope = { data: { current: item, accumulator: accValue }, path: `${base}[${i}]`, reduce: true, root: false };
       if (isUnknown(acc)) unknowns.push(acc);
-      acc = sub(1, s);
+      acc = sub(c, 1, s);
     });
     return unknowns.length || isUnknown(acc) ? unionUnknown(acc, ...unknowns) : acc;
   }
@@ -327,7 +362,7 @@ function evalScoped(op: string, args: JsonValue[], scope: Scope, sub: (i: number
     return op === 'none' ? true : op === 'map' || op === 'filter' ? [] : false;
   }
   if (list.length === 0) return op === 'none' ? true : op === 'map' || op === 'filter' ? [] : false;
-  const results = list.map((item, i) => sub(1, { data: item, path: `${base}[${i}]`, root: false }));
+  const results = list.map((item, i) => sub(c, 1, { data: item, path: `${base}[${i}]`, root: false }));
   switch (op) {
     case 'map':
       return anyUnknown(results) ?? (results as JsonValue[]);

@@ -4,8 +4,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSyn
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  canonicalJson, coverage, EngineError, evaluate, explain, interpretationRegister, makeBundle,
-  readBundle, runCases, type Finding, type Guideline,
+  canonicalJson, coverage, EngineError, evaluate, explain, formatTreatmentOptions, interpretationRegister,
+  makeBundle, readBundle, runCases, treatmentOptions, type Finding, type Guideline,
 } from '../index.ts';
 import { goldenOf } from '../golden.ts';
 import { loadGuideline } from './load.ts';
@@ -18,6 +18,9 @@ const USAGE = `usage: guideline <command> [options]
   check [dir] [--json]                 schema + semantic check of a guideline folder
   eval <facts.json> [--explain[=full]] [--json] [--trace] [--dir dir | --bundle file]
                                        evaluate the guideline for one patient
+  options <facts.json> [--json] [--dir dir | --bundle file]
+                                       treatment options for one patient, ordered primary first
+                                       (derived from the recommendations, not a copy of Figure 8)
   test [--update] [--coverage] [--dir dir]
                                        run every case from the source tree and from the built
                                        bundle, and compare golden traces (--update rewrites them)
@@ -108,10 +111,11 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         }
         return errors ? 1 : 0;
       }
-      case 'eval': {
-        allowFlags(flags, ['explain', 'json', 'trace', 'dir', 'bundle']);
+      case 'eval':
+      case 'options': {
+        allowFlags(flags, command === 'options' ? ['json', 'dir', 'bundle'] : ['explain', 'json', 'trace', 'dir', 'bundle']);
         const file = positional[0];
-        if (!file) throw new UsageError('eval needs a facts file: guideline eval patient.json');
+        if (!file) throw new UsageError(`${command} needs a facts file: guideline ${command} patient.json`);
         let guideline: Guideline & { hash?: string };
         if (flags.has('bundle')) guideline = readBundle(readFileSync(String(flags.get('bundle')), 'utf8'));
         else {
@@ -126,6 +130,11 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         } catch (e) {
           throw new EngineError('invalid-facts', `${file} is not valid JSON (${(e as Error).message}). The facts file must be one JSON object such as {"albumin": 3.8}.`);
         }
+        if (command === 'options') {
+          const view = treatmentOptions(guideline, evaluate(guideline, facts));
+          io.out(flags.has('json') ? canonicalJson(view, 2) + '\n' : formatTreatmentOptions(view));
+          return 0;
+        }
         const explainFlag = flags.get('explain');
         const wantTrace = flags.has('trace') || explainFlag !== undefined;
         const result = evaluate(guideline, facts, { trace: wantTrace });
@@ -134,6 +143,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
           io.out(canonicalJson(result, 2) + '\n');
         } else {
           io.out(explain(guideline, result, explainFlag === 'full' ? 'full' : 'summary'));
+          // The treatment options view closes the explanation: what a clinician asks first.
+          if (explainFlag !== undefined) io.out('\n' + formatTreatmentOptions(treatmentOptions(guideline, result)));
         }
         return 0;
       }
