@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 function readme(): string {
-  for (const name of ['README.md', 'README-review-section.md']) {
+  for (const name of ['README.md']) {
     const p = join(ROOT, name);
     if (existsSync(p) && readFileSync(p, 'utf8').includes('For developers: the bundle')) return readFileSync(p, 'utf8');
   }
