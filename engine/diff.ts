@@ -2,6 +2,7 @@
 // node (statement, grades, logic, thresholds, citations, interpretations, inputs), what changed in
 // the outcomes of the regression cases (compare(), the same function as the editor's impact
 // panel), and the version bump the change requires (version.ts). Pure: no fs, runs in the browser.
+import { contentHash } from './bundle.ts';
 import { compare, type Comparison } from './compare.ts';
 import { describe, vocabularyOf, type Vocabulary } from './describe.ts';
 import { formatCitation } from './explain.ts';
@@ -58,7 +59,8 @@ export interface EntityDiff {
 
 export interface CaseDiff { id: string; title: string; status: 'added' | 'removed' | 'changed' }
 
-export interface Side { id: string; version: string; hash?: string }
+/** One side of the diff: guideline id, manifest version and content hash (as its bundle would have). */
+export interface Side { id: string; version: string; hash: string }
 
 export interface GuidelineDiff {
   base: Side;
@@ -84,10 +86,12 @@ export function diffGuidelines(base: Guideline & { hash?: string }, head: Guidel
   const entities = diffEntities(base, head);
   const outcomes = relevantOutcomes(options.outcomes ?? compare(base, head, options.cases), base, head);
   const cases = diffCases(base.cases, head.cases);
-  const side = (g: Guideline & { hash?: string }): Side => ({ id: g.manifest.id, version: g.manifest.version, ...(g.hash ? { hash: g.hash } : {}) });
-  const contentDiffers = entities.length > 0 || cases.length > 0 || (base.hash !== undefined && head.hash !== undefined && base.hash !== head.hash);
+  // A bundle carries its hash; a source tree gets the hash its bundle would have.
+  const side = (g: Guideline & { hash?: string }): Side => ({ id: g.manifest.id, version: g.manifest.version, hash: g.hash ?? contentHash(g) });
+  const sides = { base: side(base), head: side(head) };
+  const contentDiffers = entities.length > 0 || cases.length > 0 || sides.base.hash !== sides.head.hash;
   const bump = assessBump({ entities, outcomes, head, base, contentDiffers });
-  return { base: side(base), head: side(head), entities, cases, outcomes, bump };
+  return { ...sides, entities, cases, outcomes, bump };
 }
 
 /**

@@ -35,6 +35,18 @@ function statusLines(c: CaseChange): string[] {
   return out;
 }
 
+/** Reasons to show in a human format: at most REASONS_SHOWN per level, then a count. */
+const REASONS_SHOWN = 40;
+function shownReasons(d: GuidelineDiff): { level: string; text: string }[] {
+  const out: { level: string; text: string }[] = [];
+  for (const level of ['major', 'minor', 'patch']) {
+    const all = d.bump.reasons.filter((r) => r.level === level);
+    out.push(...all.slice(0, REASONS_SHOWN));
+    if (all.length > REASONS_SHOWN) out.push({ level, text: `… and ${all.length - REASONS_SHOWN} more ${level} reason(s) (all are in --format json)` });
+  }
+  return out;
+}
+
 function title(d: GuidelineDiff): string {
   return `${d.head.id} ${d.base.version} → ${d.head.version}`;
 }
@@ -74,7 +86,7 @@ function text(d: GuidelineDiff): string {
   }
   L.push('');
   L.push('Why this bump:');
-  for (const r of d.bump.reasons) L.push(`  ${r.level.padEnd(5)}  ${r.text}`);
+  for (const r of shownReasons(d)) L.push(`  ${r.level.padEnd(5)}  ${r.text}`);
   if (!d.bump.reasons.length) L.push('  no change');
   return L.join('\n') + '\n';
 }
@@ -120,7 +132,7 @@ function markdown(d: GuidelineDiff): string {
   }
   L.push('### Why this bump');
   L.push('');
-  for (const r of d.bump.reasons) L.push(`- **${r.level}**: ${mdCell(r.text)}`);
+  for (const r of shownReasons(d)) L.push(`- **${r.level}**: ${mdCell(r.text)}`);
   if (!d.bump.reasons.length) L.push('- no change');
   return L.join('\n') + '\n';
 }
@@ -165,7 +177,7 @@ function html(d: GuidelineDiff): string {
     H.push('</ul>');
   }
   H.push('<h2>Why this bump</h2><ul>');
-  for (const r of d.bump.reasons) H.push(`<li><span class="lvl-${e(r.level)}">${e(r.level)}</span> ${e(r.text)}</li>`);
+  for (const r of shownReasons(d)) H.push(`<li><span class="lvl-${e(r.level)}">${e(r.level)}</span> ${e(r.text)}</li>`);
   if (!d.bump.reasons.length) H.push('<li>no change</li>');
   H.push('</ul></body></html>');
   return H.join('\n') + '\n';
