@@ -6,8 +6,8 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
-import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
+import { build } from 'vite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { evaluate, makeBundle, readBundle, type RuleNode } from '../engine/index.ts';
 import { loadGuideline } from '../engine/node/load.ts';
@@ -76,7 +76,11 @@ describe('README example consumers', () => {
   });
 
   it('Browser: the page loads the bundle, evaluates it in Chromium and reads the result', async () => {
-    await build({ entryPoints: [join(ROOT, 'engine', 'index.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', outfile: join(tmp, 'guideline-engine.js'), logLevel: 'silent' });
+    // The engine entry as one ES module for a page without a bundler (Vite library mode).
+    await build({
+      configFile: false, root: ROOT, logLevel: 'silent',
+      build: { lib: { entry: join(ROOT, 'engine', 'index.ts'), formats: ['es'], fileName: () => 'guideline-engine.js' }, outDir: tmp, emptyOutDir: false, minify: false, target: 'es2022' },
+    });
     copyFileSync(join(CONSUMER, 'browser.html'), join(tmp, 'index.html'));
     const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json' };
     server = createServer((req, res) => {
