@@ -19,3 +19,4 @@ export { makeBundle, readBundle, contentHash, bundleFileName, BUNDLE_FORMAT } fr
 export { canonicalJson } from './canonical.ts';
 export { interpretationRegister, type RegisterEntry } from './interpretations.ts';
 export { compare, diffResults, type Comparison, type CaseChange, type StatusChange, type ValueChange } from './compare.ts';
+export { formatDocument, orderDocument } from './format.ts';
