@@ -8,7 +8,7 @@ import type { WorkerIn, WorkerOut } from './impact.worker.ts';
 import { ImpactPanel } from './ImpactPanel.tsx';
 import { JsonEditor, modelFor, setModelText } from './JsonEditor.tsx';
 import { setNames } from './monaco-setup.ts';
-import { docType, inputRange, ruleLabel, type SavedFile } from './model.ts';
+import { docType, inputRange, ruleLabel, withDrafts, type SavedFile } from './model.ts';
 import { Navigator } from './Navigator.tsx';
 import { Readable } from './Readable.tsx';
 
@@ -63,10 +63,13 @@ export function App() {
   const base = useMemo(() => (saved ? parseSource([...saved.values()]).guideline : undefined), [saved]);
   const gid = base?.manifest.id ?? 'unknown';
   const draftG: Guideline | undefined = useMemo(() => {
-    if (!saved) return undefined;
-    const files = [...saved.values()].filter((f) => !drafts.has(f.path)).concat([...drafts].map(([path, d]) => ({ path, text: d.text, version: '' })));
-    return parseSource(files).guideline;
-  }, [saved, drafts]);
+    if (!saved || !base) return undefined;
+    return withDrafts(base, saved.get('manifest.json'), [...drafts].map(([path, d]) => ({ path, text: d.text }))).guideline;
+  }, [saved, base, drafts]);
+  const draftKeys = [...drafts.keys()].join('\n');
+  const navigator = useMemo(() => base ? (
+    <Navigator g={base} selected={route} drafts={new Set(draftKeys ? draftKeys.split('\n') : [])} onOpen={open} onNewPatient={() => open(NEW_PATIENT)} />
+  ) : null, [base, route, draftKeys, open]);
 
   useEffect(() => {
     if (!draftG) return;
@@ -288,7 +291,7 @@ export function App() {
         </div>
       ) : null}
       <div className="columns">
-        <Navigator g={draftG.nodes.length ? draftG : base} selected={path} drafts={new Set(drafts.keys())} onOpen={open} onNewPatient={() => open(NEW_PATIENT)} />
+        {navigator}
         <main className="main">{main}</main>
         <ImpactPanel g={draftG} impact={impact} pending={pending} hasDrafts={drafts.size > 0} onOpenCase={(id) => { const p = casePath(id); if (p) { setCaseTab('form'); open(p); } }} />
       </div>

@@ -187,7 +187,13 @@ export function CaseView({ g, doc, onFacts, onSaveNew, adhoc }: {
           mismatches.length === 0
             ? <div className="banner ok" data-testid="expect-ok">All {Object.values(doc.expect ?? {}).reduce((n, x) => n + Object.keys(x ?? {}).length, 0)} expected results hold with the current draft.</div>
             : <div className="banner error" data-testid="expect-fail"><b>{mismatches.length} expected result{mismatches.length > 1 ? 's' : ''} no longer hold{mismatches.length > 1 ? '' : 's'}:</b>
-                <ul>{mismatches.map((m) => <li key={m.key}>{m.key.split('.').slice(1).join('.')}: expected <b>{JSON.stringify(m.expected)}</b>, now <b>{JSON.stringify(m.actual)}</b></li>)}</ul></div>
+                <ul>{mismatches.map((m) => {
+                  const [kind, ...rest] = m.key.split('.');
+                  const id = rest.join('.');
+                  const what = kind === 'values' || kind === 'undecided' ? g.nodes.find((n) => n.id === id)?.title ?? id : outcomeLabel(g, id);
+                  const show = (v: JsonValue) => kind === 'values' ? showValue(g, id, v as never) : typeof v === 'string' ? STATUS_WORDS[v] ?? v : JSON.stringify(v);
+                  return <li key={m.key} data-key={m.key}>{what}{kind === 'missing' ? ' (missing facts)' : ''}: expected <b>{show(m.expected)}</b>, now <b>{show(m.actual)}</b></li>;
+                })}</ul></div>
         ) : null}
         {result ? (
           <>

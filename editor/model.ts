@@ -1,5 +1,5 @@
 // Shared helpers of the editor: document types by path, names, vocabulary, var references.
-import type { Case, Guideline, GuidelineNode, InputDef, JsonValue, Logic, RuleNode, SourceFile } from '../engine/index.ts';
+import { parseSource, type Case, type Finding, type Guideline, type GuidelineNode, type InputDef, type JsonValue, type Logic, type RuleNode, type SourceFile } from '../engine/index.ts';
 
 export interface SavedFile extends SourceFile { version: string }
 export type DocType = 'input' | 'node' | 'case' | 'manifest' | 'other';
@@ -102,4 +102,34 @@ export function caseChapter(g: Guideline, c: Case): string {
 export function slug(title: string): string {
   const s = title.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 72);
   return /^[a-z]/.test(s) ? s : `case_${s}`;
+}
+
+const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * The guideline with draft files applied, parsing only the drafts (each file parses on its own;
+ * only the manifest is shared), so that an edit costs the same with 60 or 1,000 cases.
+ */
+export function withDrafts(base: Guideline, manifest: SourceFile | undefined, drafts: SourceFile[]): { guideline: Guideline; findings: Finding[] } {
+  if (!drafts.length) return { guideline: base, findings: [] };
+  const parsed = parseSource(manifest ? [manifest, ...drafts] : drafts);
+  const paths = new Set(drafts.map((d) => d.path));
+  const keep = <T extends { id: string }>(kind: string, items: T[]) => items.filter((x) => !paths.has(base.origins[`${kind}:${x.id}`]?.file ?? ''));
+  const origins = Object.fromEntries(Object.entries(base.origins).filter(([, o]) => !paths.has(o.file)));
+  const p = parsed.guideline;
+  return {
+    guideline: {
+      manifest: base.manifest,
+      inputs: [...keep('input', base.inputs), ...p.inputs].sort(byId),
+      nodes: [...keep('node', base.nodes), ...p.nodes].sort(byId),
+      cases: [...keep('case', base.cases), ...p.cases].sort(byId),
+      origins: { ...origins, ...p.origins },
+    },
+    findings: parsed.findings.filter((f) => f.code !== 'no-manifest'),
+  };
+}
+
+/** What per-case checks depend on: the definition ids and the rule and clause ids. */
+export function referenceSignature(g: Guideline): string {
+  return g.nodes.map((n) => (isRule(n) ? `${n.id}:${n.clauses.map((c) => c.id).join(',')}` : n.kind === 'definition' ? n.id : '')).join('|');
 }

@@ -132,13 +132,15 @@ await test('a changed case opens with its facts, the failed expectation and its 
   await page.waitForSelector('[data-testid="trace"]');
   assert((await page.inputValue('#fact-albumin')) === '3.5', 'albumin fact in the form');
   const fail = await page.textContent('[data-testid="expect-fail"]');
-  assert(fail?.includes('child_pugh_albumin_points'), `expectation failure shown: ${fail}`);
+  assert(fail?.includes('Child-Pugh points for albumin: expected 2 points, now 1 point'), `expectation failure shown: ${fail}`);
   const node = page.locator('.tnode[data-node="child_pugh_albumin_points"]');
   assert(await node.count() === 1, 'trace has the albumin node');
   assert((await node.locator('summary').first().textContent())?.includes('1 point'), 'trace shows the new value');
   assert(await page.locator('.trow.decisive').count() > 0, 'decisive path highlighted');
+  await shot(page, '04-case');
   await node.locator('summary').first().click();
-  await shot(page, '04-case-trace');
+  await node.scrollIntoViewIfNeeded();
+  await shot(page, '05-trace');
 });
 
 await test('an invalid edit shows a marker and is not written to disk', async () => {
@@ -164,7 +166,7 @@ await test('an invalid edit shows a marker and is not written to disk', async ()
   const notice = await page.textContent('[data-testid="notice-error"]');
   assert(notice?.includes('Not saved'), `refusal explained: ${notice}`);
   assert(disk(NODE) === before, 'file on disk unchanged');
-  await shot(page, '05-invalid-edit');
+  await shot(page, '06-invalid-edit');
 });
 
 await test('a valid edit is saved, the file on disk changes, and a reload shows it', async () => {
@@ -175,7 +177,7 @@ await test('a valid edit is saved, the file on disk changes, and a reload shows 
   const saved = JSON.parse(disk(NODE));
   assert(saved.expr.if[0]['>'][1] === 3.4, 'threshold 3.4 on disk');
   assert(disk(NODE).endsWith('}\n') && disk(NODE).startsWith('{\n  "kind": "definition",\n  "id"'), 'house format on disk');
-  await shot(page, '06-saved');
+  await shot(page, '07-saved');
   await page.reload();
   await openNode(page, NODE);
   const text = await page.evaluate(() => window.__editor!.getModel()!.getValue());
@@ -196,7 +198,7 @@ await test('a draft survives a reload and is offered back', async () => {
   assert(text.includes('Draft description typed before the reload.'), 'draft text restored into the editor');
   assert((await page.textContent('[data-testid="state"]')) === 'Unsaved draft', 'shown as a draft');
   assert(!disk(NODE).includes('Draft description'), 'the draft is not on disk');
-  await shot(page, '07-draft-restored');
+  await shot(page, '08-draft-restored');
 });
 
 await test("a second tab's stale save is refused with a clear message", async () => {
@@ -217,7 +219,7 @@ await test("a second tab's stale save is refused with a clear message", async ()
   const msg = await page.textContent('[data-testid="notice-conflict"]');
   assert(msg?.includes('changed this file since you opened it'), `conflict explained: ${msg}`);
   assert(disk(NODE) === theirs, 'the other save is not overwritten');
-  await shot(page, '08-conflict');
+  await shot(page, '09-conflict');
   await page.click('text=Show their version (discard my draft)');
   await page.waitForSelector('[data-testid="state"]:text("Saved")');
   const text = await page.evaluate(() => window.__editor!.getModel()!.getValue());
@@ -237,7 +239,7 @@ await test('an ad-hoc patient is saved as a new case after ticking its expected 
   await page.waitForSelector('[data-testid="trace"]');
   await page.click('text=Save this patient as a new case…');
   await page.fill('[data-testid="new-case"] input[placeholder]', 'Albumin 3.2 g/dL with normal bilirubin is Child-Pugh class A.');
-  await shot(page, '09-new-case');
+  await shot(page, '10-new-case');
   await page.click('[data-testid="new-case"] button.primary');
   const path = 'cases/surveillance/albumin_3_2_g_dl_with_normal_bilirubin_is_child_pugh_class_a.json';
   await page.waitForFunction((p) => location.hash === `#/${p}`, path, { timeout: 10000 }).catch(() => {});
