@@ -20,6 +20,7 @@ export { canonicalJson } from './canonical.ts';
 export { interpretationRegister, type RegisterEntry } from './interpretations.ts';
 export { compare, diffResults, type Comparison, type CaseChange, type StatusChange, type ValueChange } from './compare.ts';
 export { treatmentOptions, formatTreatmentOptions, TREATMENT_CHAPTERS, TREATMENT_OPTIONS_NOTICE, type TreatmentOption, type TreatmentOptionsView, type TreatmentOptionsOptions, type ContextValue } from './treatment-options.ts';
+export { formatDocument, orderDocument } from './format.ts';
 export {
   diffGuidelines, diffEntities, diffCases, gradeDirection, nodeLabel, citationText,
   type GuidelineDiff, type EntityDiff, type FieldChange, type ChangeCategory, type Direction, type CaseDiff, type DiffOptions, type Side, type EntityKind,

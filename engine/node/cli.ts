@@ -4,11 +4,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSyn
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  canonicalJson, coverage, EngineError, evaluate, explain, formatTreatmentOptions, interpretationRegister,
+  canonicalJson, coverage, EngineError, evaluate, explain, formatDocument, formatTreatmentOptions, interpretationRegister,
   makeBundle, readBundle, runCases, treatmentOptions, type Finding, type Guideline,
 } from '../index.ts';
 import { goldenOf } from '../golden.ts';
-import { loadGuideline } from './load.ts';
+import { loadGuideline, readSourceFiles } from './load.ts';
 import { runChangelog, runDiff, runRender, runVerify, writeBundle } from './review.ts';
 
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -39,6 +39,8 @@ const USAGE = `usage: guideline <command> [options]
                                        draft a CHANGELOG entry (impacted nodes and cases)
   render [dir | bundle | git:<rev>] [--out file.html] [--dir dir]
                                        the whole guideline as one self-contained HTML book
+  format [--check] [--dir dir]         rewrite every document in the house layout (key order,
+                                       2-space JSON); --check only lists the files that differ
 
 The guideline folder defaults to the only folder under guideline/.`;
 
@@ -193,6 +195,24 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         allowFlags(flags, ['out', 'dir']);
         const dir = () => resolve(str(flags, 'dir') ?? defaultGuidelineDir());
         return runRender({ source: positional[0] ?? dir(), out: str(flags, 'out'), dir }, io);
+      }
+      case 'format': {
+        allowFlags(flags, ['check', 'dir']);
+        const dir = dirOf();
+        if (!existsSync(join(dir, 'manifest.json'))) throw new UsageError(`${dir} is not a guideline folder (no manifest.json)`);
+        const differ: string[] = [];
+        for (const f of readSourceFiles(dir)) {
+          if (f.path.startsWith('examples/')) continue;
+          let doc: unknown;
+          try { doc = JSON.parse(f.text); } catch { io.err(`${f.path}: not valid JSON, left as it is\n`); continue; }
+          const text = formatDocument(doc);
+          if (text === f.text) continue;
+          differ.push(f.path);
+          if (!flags.has('check')) writeAtomically(join(dir, f.path), text);
+        }
+        for (const p of differ) io.out(`${flags.has('check') ? 'not in house layout' : 'reformatted'}: ${p}\n`);
+        io.out(`${differ.length} file(s) ${flags.has('check') ? 'differ' : 'rewritten'}\n`);
+        return flags.has('check') && differ.length ? 1 : 0;
       }
       case undefined:
       case 'help':

@@ -1,0 +1,320 @@
+// The authoring editor: navigator | node or case view | impact panel.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { formatDocument, parseSource, type Case, type Finding, type Guideline, type JsonValue } from '../engine/index.ts';
+import { loadFiles, saveFile } from './api.ts';
+import { CaseView } from './CaseView.tsx';
+import { loadDrafts, storeDraft, type Draft } from './drafts.ts';
+import type { WorkerIn, WorkerOut } from './impact.worker.ts';
+import { ImpactPanel } from './ImpactPanel.tsx';
+import { JsonEditor, modelFor, setModelText } from './JsonEditor.tsx';
+import { setNames } from './monaco-setup.ts';
+import { docType, inputRange, ruleLabel, withDrafts, type SavedFile } from './model.ts';
+import { Navigator } from './Navigator.tsx';
+import { Readable } from './Readable.tsx';
+
+interface Notice { path: string; kind: 'ok' | 'error' | 'conflict'; text: string; findings?: Finding[]; theirVersion?: string | null }
+
+const NEW_PATIENT = 'new-patient';
+const routeOf = () => decodeURIComponent(location.hash.replace(/^#\/?/, ''));
+
+declare global { interface Window { __impactLog?: { seq: number; total: number; worker: number }[] } }
+
+export function App() {
+  const [saved, setSaved] = useState<Map<string, SavedFile> | null>(null);
+  const [loadError, setLoadError] = useState('');
+  const [drafts, setDrafts] = useState<Map<string, Draft>>(new Map());
+  const [restored, setRestored] = useState<string[]>([]);
+  const [route, setRoute] = useState(routeOf());
+  const [impact, setImpact] = useState<WorkerOut>();
+  const [pending, setPending] = useState(false);
+  const [notice, setNotice] = useState<Notice | null>(null);
+  const [adhoc, setAdhoc] = useState<Record<string, JsonValue>>({});
+  const [caseTab, setCaseTab] = useState<'form' | 'json'>('form');
+  const worker = useRef<Worker>(null);
+  const seq = useRef(0);
+  const editAt = useRef(new Map<number, number>());
+  const lastEdit = useRef(0);
+
+  const open = useCallback((path: string) => { location.hash = `#/${path}`; }, []);
+  useEffect(() => {
+    const onHash = () => { setRoute(routeOf()); setNotice(null); };
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+
+  // --- load --------------------------------------------------------------------------------
+  const reload = useCallback(async () => {
+    const files = await loadFiles();
+    const map = new Map(files.map((f) => [f.path, f]));
+    setSaved(map);
+    return map;
+  }, []);
+  useEffect(() => {
+    reload().then((map) => {
+      const id = parseSource([...map.values()]).guideline.manifest.id;
+      const stored = loadDrafts(id);
+      for (const [p, d] of stored) if (map.get(p)?.text === d.text) { stored.delete(p); storeDraft(id, p, undefined); }
+      setDrafts(stored);
+      setRestored([...stored.keys()]);
+      document.body.dataset.editorReady = 'true';
+    }, (e) => setLoadError(`Cannot reach the local server (${(e as Error).message}). Start it with npm start; drafts stay in this browser.`));
+  }, [reload]);
+
+  const base = useMemo(() => (saved ? parseSource([...saved.values()]).guideline : undefined), [saved]);
+  const gid = base?.manifest.id ?? 'unknown';
+  const draftG: Guideline | undefined = useMemo(() => {
+    if (!saved || !base) return undefined;
+    return withDrafts(base, saved.get('manifest.json'), [...drafts].map(([path, d]) => ({ path, text: d.text }))).guideline;
+  }, [saved, base, drafts]);
+  const draftKeys = [...drafts.keys()].join('\n');
+  const navigator = useMemo(() => base ? (
+    <Navigator g={base} selected={route} drafts={new Set(draftKeys ? draftKeys.split('\n') : [])} onOpen={open} onNewPatient={() => open(NEW_PATIENT)} />
+  ) : null, [base, route, draftKeys, open]);
+
+  useEffect(() => {
+    if (!draftG) return;
+    setNames([
+      ...draftG.inputs.map((i) => ({ id: i.id, kind: 'fact' as const, title: i.title, unit: i.unit, range: inputRange(i), description: i.description })),
+      ...draftG.nodes.filter((n) => n.kind === 'definition').map((d) => ({ id: d.id, kind: 'definition' as const, title: d.title ?? d.id, unit: (d as { unit?: string }).unit, range: d.kind === 'definition' ? (d.values ? d.values.map((v) => v.value).join(', ') : d.type) : '', description: d.description })),
+    ]);
+  }, [draftG]);
+
+  // --- impact worker -----------------------------------------------------------------------
+  useEffect(() => {
+    const w = new Worker(new URL('./impact.worker.ts', import.meta.url), { type: 'module' });
+    w.onmessage = (ev: MessageEvent<WorkerOut>) => {
+      if (ev.data.seq !== seq.current) return; // a newer edit is on its way
+      setImpact(ev.data);
+      setPending(false);
+    };
+    worker.current = w;
+    return () => w.terminate();
+  }, []);
+  useEffect(() => {
+    if (saved) worker.current?.postMessage({ type: 'baseline', files: [...saved.values()].map(({ path, text }) => ({ path, text })) } satisfies WorkerIn);
+  }, [saved]);
+  useEffect(() => {
+    if (!saved) return;
+    if (!drafts.size) { seq.current++; setImpact(undefined); setPending(false); return; }
+    setPending(true);
+    const t = setTimeout(() => {
+      const n = ++seq.current;
+      editAt.current.set(n, lastEdit.current);
+      worker.current?.postMessage({ type: 'draft', seq: n, drafts: [...drafts].map(([path, d]) => ({ path, text: d.text })) } satisfies WorkerIn);
+    }, 150);
+    return () => clearTimeout(t);
+  }, [drafts, saved]);
+  useEffect(() => {
+    if (!impact) return;
+    const at = editAt.current.get(impact.seq);
+    if (at) (window.__impactLog ??= []).push({ seq: impact.seq, total: performance.now() - at, worker: impact.ms });
+  }, [impact]);
+
+  // --- editing -----------------------------------------------------------------------------
+  const edit = useCallback((path: string, text: string) => {
+    lastEdit.current = performance.now();
+    setDrafts((prev) => {
+      const next = new Map(prev);
+      const s = saved?.get(path);
+      if (s && s.text === text) next.delete(path);
+      else next.set(path, { text, baseVersion: prev.get(path)?.baseVersion ?? s?.version ?? null, savedAt: Date.now() });
+      storeDraft(gid, path, next.get(path));
+      return next;
+    });
+  }, [saved, gid]);
+
+  const discard = (path: string) => {
+    const s = saved?.get(path);
+    setDrafts((prev) => { const next = new Map(prev); next.delete(path); return next; });
+    storeDraft(gid, path, undefined);
+    if (s) setModelText(path, s.text);
+    setNotice(null);
+  };
+
+  const save = async (path: string) => {
+    const d = drafts.get(path);
+    if (!d) return;
+    const r = await saveFile(path, d.text, d.baseVersion);
+    if (r.ok) {
+      setSaved((prev) => new Map(prev).set(path, { path, text: r.text, version: r.version }));
+      setDrafts((prev) => { const next = new Map(prev); next.delete(path); return next; });
+      storeDraft(gid, path, undefined);
+      setModelText(path, r.text);
+      setNotice({ path, kind: 'ok', text: `Saved to ${path}.${r.warnings.length ? ` ${r.warnings.length} warning(s): ${r.warnings.map((w) => w.message).join(' ')}` : ''}`, findings: r.warnings });
+    } else if (r.status === 409) {
+      setNotice({ path, kind: 'conflict', text: r.error, theirVersion: r.version });
+    } else {
+      setNotice({ path, kind: 'error', text: r.error, findings: r.findings });
+    }
+  };
+
+  const saveNewCase = async (path: string, c: Case) => {
+    const r = await saveFile(path, formatDocument(c), null);
+    if (r.ok) {
+      setSaved((prev) => new Map(prev).set(path, { path, text: r.text, version: r.version }));
+      open(path);
+      setTimeout(() => setNotice({ path, kind: 'ok', text: `New case saved to ${path}.` }), 0);
+    } else setNotice({ path: route, kind: 'error', text: r.error, findings: r.findings });
+  };
+
+  const keepMine = (path: string, theirVersion: string | null | undefined) => {
+    setDrafts((prev) => {
+      const d = prev.get(path);
+      if (!d) return prev;
+      const nd = { ...d, baseVersion: theirVersion ?? null };
+      storeDraft(gid, path, nd);
+      return new Map(prev).set(path, nd);
+    });
+    setNotice({ path, kind: 'ok', text: 'Your draft now replaces the other version when you press Save.' });
+  };
+  const takeTheirs = async (path: string) => {
+    const map = await reload();
+    setDrafts((prev) => { const next = new Map(prev); next.delete(path); return next; });
+    storeDraft(gid, path, undefined);
+    const t = map.get(path)?.text;
+    if (t !== undefined) setModelText(path, t);
+    setNotice({ path, kind: 'ok', text: 'Showing the version saved by the other tab or person. Your draft was discarded.' });
+  };
+
+  // --- view --------------------------------------------------------------------------------
+  if (loadError) return <div className="fatal">{loadError}</div>;
+  if (!saved || !base || !draftG) return <div className="fatal">Loading the guideline…</div>;
+
+  const findingsFor = (path: string): Finding[] => [
+    ...(impact?.findings ?? []).filter((f) => f.file === path),
+    ...(notice && notice.path === path && notice.findings ? notice.findings : []),
+  ];
+  const casePath = (id: string) => base.origins[`case:${id}`]?.file ?? draftG.origins[`case:${id}`]?.file;
+
+  const path = route;
+  const s = saved.get(path);
+  const d = drafts.get(path);
+  const text = d?.text ?? s?.text;
+  let doc: Record<string, unknown> | undefined;
+  let parseError = '';
+  if (text !== undefined) { try { doc = JSON.parse(text); } catch (e) { parseError = (e as Error).message; } }
+  const type = docType(path);
+  const stale = d && s && d.baseVersion !== s.version;
+
+  const header = (title: string, sub: string) => (
+    <div className="doc-header">
+      <div className="doc-title"><h2>{title}</h2><div className="muted small">{sub} · <code>{path}</code></div></div>
+      <div className="doc-actions">
+        {d ? <span className="state draft" data-testid="state">Unsaved draft</span> : <span className="state saved" data-testid="state">Saved</span>}
+        <button className="primary" data-testid="save" disabled={!d} onClick={() => save(path)}>Save</button>
+        <button disabled={!d} onClick={() => discard(path)}>Discard draft</button>
+      </div>
+    </div>
+  );
+  const noticeBox = notice && notice.path === path ? (
+    <div className={`banner ${notice.kind}`} data-testid={`notice-${notice.kind}`}>
+      {notice.text}
+      {notice.kind === 'error' && notice.findings?.length ? <ul>{notice.findings.map((f, i) => <li key={i}><code>{f.pointer || '/'}</code> {f.message}</li>)}</ul> : null}
+      {notice.kind === 'conflict' ? (
+        <div className="buttons">
+          <button onClick={() => takeTheirs(path)}>Show their version (discard my draft)</button>
+          <button onClick={() => keepMine(path, notice.theirVersion)}>Keep my draft and replace theirs</button>
+        </div>
+      ) : null}
+    </div>
+  ) : null;
+  const problems = (path: string) => {
+    const list = findingsFor(path).filter((f) => !(notice?.findings?.includes(f)));
+    return list.length ? <ul className="problems">{list.map((f, i) => <li key={i} className={f.severity}><b>{f.severity === 'error' ? 'Problem' : 'Warning'}</b> {f.message} <code>{f.pointer}</code></li>)}</ul> : null;
+  };
+
+  let main;
+  if (path === NEW_PATIENT) {
+    main = (
+      <div className="doc">
+        <div className="doc-header"><div className="doc-title"><h2>Try a patient</h2><div className="muted small">Evaluated against your current draft. Nothing is saved unless you save it as a case.</div></div></div>
+        {notice && notice.path === NEW_PATIENT ? noticeBox : null}
+        <CaseView g={draftG} adhoc doc={{ id: '', title: '', facts: adhoc, expect: {} }} onFacts={setAdhoc} onSaveNew={saveNewCase} />
+      </div>
+    );
+  } else if (text === undefined) {
+    main = <Welcome g={base} drafts={drafts} />;
+  } else if (type === 'case') {
+    const c = doc as unknown as Case | undefined;
+    main = (
+      <div className="doc">
+        {header(c?.title ?? path, 'Regression case')}
+        {noticeBox}
+        {stale ? <div className="banner conflict">The saved case changed since you started this draft.</div> : null}
+        <div className="tabs">
+          <button className={caseTab === 'form' ? 'on' : ''} onClick={() => setCaseTab('form')}>Patient and result</button>
+          <button className={caseTab === 'json' ? 'on' : ''} onClick={() => setCaseTab('json')}>Edit as JSON</button>
+        </div>
+        {caseTab === 'form' && c && typeof c === 'object' ? (
+          <CaseView g={draftG} adhoc={false} doc={c} onSaveNew={saveNewCase}
+            onFacts={(facts) => { const t = formatDocument({ ...c, facts }); edit(path, t); if (modelFor(path)) setModelText(path, t); }} />
+        ) : caseTab === 'form' ? <div className="banner error">The case is not valid JSON ({parseError}); fix it under “Edit as JSON”.</div> : (
+          <div className="editor-pane full"><JsonEditor key={path} path={path} text={text} findings={findingsFor(path)} onChange={(t) => edit(path, t)} />{problems(path)}</div>
+        )}
+      </div>
+    );
+  } else {
+    const id = (doc?.id as string | undefined) ?? path;
+    const node = draftG.nodes.find((n) => n.id === id) ?? base.nodes.find((n) => n.id === id);
+    const title = type === 'input' ? String(doc?.title ?? id) : node ? ruleLabel(node, id) : String(doc?.title ?? id);
+    main = (
+      <div className="doc">
+        {header(title, type === 'input' ? 'Patient fact' : doc?.kind === 'definition' ? 'Definition' : doc?.kind === 'recommendation' ? 'Recommendation' : String(doc?.kind ?? 'Document'))}
+        {noticeBox}
+        {stale ? <div className="banner conflict">The saved file changed since you started this draft (another tab or person). Saving will ask you which version to keep.</div> : null}
+        <div className="split">
+          <div className="readable-pane">
+            {doc && typeof doc === 'object' ? <Readable doc={doc} g={draftG} /> : <div className="banner error">Not valid JSON yet: {parseError}</div>}
+          </div>
+          <div className="editor-pane">
+            <div className="pane-title">JSON (for those who want it) <span className="muted small">Ctrl+Space completes fact names inside "var"; hover a name to see its unit and range.</span></div>
+            <div className="monaco-box"><JsonEditor key={path} path={path} text={text} findings={findingsFor(path)} onChange={(t) => edit(path, t)} /></div>
+            {problems(path)}
+          </div>
+        </div>
+      </div>
+    );
+  }
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <div className="brand"><a href="#/">{base.manifest.title}</a> <span className="muted small">v{base.manifest.version}</span></div>
+        <div className="top-right">{drafts.size ? <span className="state draft">{drafts.size} unsaved draft{drafts.size > 1 ? 's' : ''}</span> : <span className="state saved">All changes saved</span>}</div>
+      </header>
+      {restored.length ? (
+        <div className="banner restored" data-testid="restored">
+          Restored {restored.length} unsaved draft{restored.length > 1 ? 's' : ''} from your last session:{' '}
+          {restored.map((p) => <button key={p} className="link" onClick={() => open(p)}>{p.split('/').pop()!.replace(/\.json$/, '')}</button>)}
+          <button className="link" onClick={() => { for (const p of restored) discard(p); setRestored([]); }}>Discard them</button>
+          <button className="link" onClick={() => setRestored([])}>Dismiss</button>
+        </div>
+      ) : null}
+      <div className="columns">
+        {navigator}
+        <main className="main">{main}</main>
+        <ImpactPanel g={draftG} impact={impact} pending={pending} hasDrafts={drafts.size > 0} onOpenCase={(id) => { const p = casePath(id); if (p) { setCaseTab('form'); open(p); } }} />
+      </div>
+    </div>
+  );
+}
+
+function Welcome({ g, drafts }: { g: Guideline; drafts: Map<string, Draft> }) {
+  const recs = g.nodes.filter((n) => n.kind === 'recommendation').length;
+  const defs = g.nodes.filter((n) => n.kind === 'definition').length;
+  return (
+    <div className="doc welcome">
+      <h2>{g.manifest.title}</h2>
+      <p className="muted">{g.manifest.source.citation}</p>
+      <p>{recs} recommendations, {defs} definitions, {g.inputs.length} patient facts and {g.cases.length} regression cases are encoded.{drafts.size ? ` You have ${drafts.size} unsaved draft(s).` : ''}</p>
+      <h3>How to work</h3>
+      <ol>
+        <li><b>Open</b> a recommendation or definition on the left: it is shown in words, with its grade and source, beside its JSON.</li>
+        <li><b>Edit</b> the JSON (a threshold, a condition, a grade). Problems are underlined as you type.</li>
+        <li><b>See the impact</b> on the right: every regression case whose outcome would change, before → after. Click one to see the patient and how the result was reached.</li>
+        <li><b>Save</b>: the edit is written to the guideline folder only if it passes every check. Until then it is a draft kept in this browser.</li>
+        <li><b>Review</b>: the change shows as a small diff in version control, with the cases it moved.</li>
+      </ol>
+    </div>
+  );
+}

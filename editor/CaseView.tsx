@@ -1,0 +1,211 @@
+// A regression case (or an ad-hoc patient): facts in a form built from the data dictionary, the
+// result against the draft guideline, the expectations checked, and the trace.
+import { useMemo, useState } from 'react';
+import { compareExpectations, evaluate, EngineError, type Case, type EvaluationResult, type Guideline, type InputDef, type JsonValue } from '../engine/index.ts';
+import { isRule, outcomeLabel, ruleLabel, showValue, slug, STATUS_WORDS } from './model.ts';
+import { Grade } from './Readable.tsx';
+import { TraceTree } from './Trace.tsx';
+
+function FactField({ input, value, onChange }: { input: InputDef; value: JsonValue | undefined; onChange: (v: JsonValue | undefined) => void }) {
+  const [text, setText] = useState<string | undefined>(undefined);
+  const [error, setError] = useState<string>('');
+  const id = `fact-${input.id}`;
+  let control;
+  if (input.type === 'number') {
+    const shown = text ?? (value === undefined ? '' : String(value));
+    control = (
+      <input id={id} name={input.id} type="number" inputMode="decimal" value={shown} min={input.minimum} max={input.maximum} step={input.integer ? 1 : 'any'}
+        onChange={(e) => {
+          const t = e.target.value;
+          setText(t);
+          if (t.trim() === '') { setError(''); onChange(undefined); return; }
+          const n = Number(t);
+          if (!Number.isFinite(n)) { setError('not a number'); return; }
+          if (input.integer && !Number.isInteger(n)) { setError('a whole number, please'); return; }
+          if ((input.minimum !== undefined && n < input.minimum) || (input.maximum !== undefined && n > input.maximum)) {
+            setError(`outside ${input.minimum}–${input.maximum}${input.unit ? ` ${input.unit}` : ''}${input.hint ? `. ${input.hint}` : ''}`);
+            return;
+          }
+          setError('');
+          onChange(n);
+        }}
+        onBlur={() => { if (!error) setText(undefined); }} />
+    );
+  } else if (input.type === 'boolean') {
+    control = (
+      <select id={id} name={input.id} value={value === undefined ? '' : String(value)} onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value === 'true')}>
+        <option value="">not known</option><option value="true">yes</option><option value="false">no</option>
+      </select>
+    );
+  } else if (input.type === 'enum') {
+    control = (
+      <select id={id} name={input.id} value={value === undefined ? '' : String(value)} onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value)}>
+        <option value="">not known</option>
+        {(input.values ?? []).map((v) => <option key={v.value} value={v.value}>{v.label}</option>)}
+      </select>
+    );
+  } else {
+    control = (
+      <textarea id={id} name={input.id} rows={2} defaultValue={value === undefined ? '' : JSON.stringify(value)} placeholder="[ ] list of items as JSON"
+        onChange={(e) => { try { const v = e.target.value.trim() ? JSON.parse(e.target.value) : undefined; setError(''); onChange(v); } catch { setError('not valid JSON'); } }} />
+    );
+  }
+  return (
+    <div className={`fact ${error ? 'invalid' : ''} ${value === undefined ? 'absent' : ''}`} title={input.description}>
+      <label htmlFor={id}>{input.title}</label>
+      <div className="fact-control">{control}{input.unit && input.type === 'number' ? <span className="unit">{input.unit}</span> : null}</div>
+      {error ? <div className="fact-error">{error}</div> : null}
+    </div>
+  );
+}
+
+export function FactsForm({ g, facts, onChange }: { g: Guideline; facts: Record<string, JsonValue>; onChange: (f: Record<string, JsonValue>) => void }) {
+  const groups = new Map<string, InputDef[]>();
+  for (const i of g.inputs) {
+    const grp = g.origins[`input:${i.id}`]?.folder ?? 'other';
+    groups.set(grp, [...(groups.get(grp) ?? []), i]);
+  }
+  return (
+    <div className="facts-form">
+      {[...groups].map(([grp, inputs]) => (
+        <fieldset key={grp}>
+          <legend>{grp.replace(/-/g, ' ')}</legend>
+          {inputs.map((i) => (
+            <FactField key={i.id} input={i} value={facts[i.id]}
+              onChange={(v) => { const next = { ...facts }; if (v === undefined) delete next[i.id]; else next[i.id] = v; onChange(next); }} />
+          ))}
+        </fieldset>
+      ))}
+    </div>
+  );
+}
+
+export function run(g: Guideline, facts: Record<string, JsonValue>): { result?: EvaluationResult; error?: string } {
+  try { return { result: evaluate(g, facts, { trace: true }) }; } catch (e) {
+    if (e instanceof EngineError) return { error: e.message };
+    return { error: String(e) };
+  }
+}
+
+export function ResultSummary({ g, result }: { g: Guideline; result: EvaluationResult }) {
+  const rules = g.nodes.filter(isRule);
+  const by = (s: string) => rules.filter((r) => result.rules[r.id]?.status === s);
+  const publicDefs = g.nodes.filter((n) => n.kind === 'definition' && n.public);
+  const notApplying = by('does-not-apply');
+  return (
+    <div className="result">
+      <h4>Derived values</h4>
+      <table className="kv"><tbody>
+        {publicDefs.map((d) => <tr key={d.id}><td>{d.title}</td><td className={result.values[d.id]?.missing ? 'undecided-text' : ''}>{showValue(g, d.id, result.values[d.id]?.missing ? { undecided: result.values[d.id].missing! } : result.values[d.id]?.value)}</td></tr>)}
+      </tbody></table>
+      <h4>Applies ({by('applies').length})</h4>
+      <ul className="outcomes">
+        {by('applies').map((r) => r.clauses.map((c, i) => result.rules[r.id].clauses[i]?.status === 'applies' ? (
+          <li key={`${r.id}.${c.id}`} className="applies"><Grade grade={c.grade} /> <b>{ruleLabel(r, r.id)}</b>: {c.action.label}</li>
+        ) : null))}
+      </ul>
+      <h4>Cannot be decided yet ({by('undecided').length})</h4>
+      <ul className="outcomes">
+        {by('undecided').map((r) => <li key={r.id} className="undecided"><b>{ruleLabel(r, r.id)}</b>: needs {(result.rules[r.id].missing ?? []).map((m) => g.inputs.find((i) => i.id === m.split(/[.[]/)[0])?.title ?? m).join(', ')}</li>)}
+      </ul>
+      <details><summary><b>Does not apply ({notApplying.length})</b></summary>
+        <ul className="outcomes">{notApplying.map((r) => <li key={r.id} className="does-not-apply">{ruleLabel(r, r.id)}</li>)}</ul>
+      </details>
+    </div>
+  );
+}
+
+/** Choosing the expected outcome of a new case: the committee member ticks what they verified. */
+export function NewCaseForm({ g, facts, onSave, onCancel }: { g: Guideline; facts: Record<string, JsonValue>; onSave: (path: string, c: Case) => void; onCancel: () => void }) {
+  const { result } = useMemo(() => run(g, facts), [g, facts]);
+  const chapters = g.manifest.chapters;
+  const [title, setTitle] = useState('');
+  const [chapter, setChapter] = useState(chapters.find((c) => g.cases.some((x) => g.origins[`case:${x.id}`]?.folder === c.id))?.id ?? chapters[0]?.id ?? '');
+  const candidates = useMemo(() => {
+    if (!result) return [] as { key: string; label: string; kind: 'values' | 'outcomes'; value: JsonValue; checked: boolean }[];
+    const out: { key: string; label: string; kind: 'values' | 'outcomes'; value: JsonValue; checked: boolean }[] = [];
+    for (const d of g.nodes) if (d.kind === 'definition' && d.public && result.values[d.id]?.value !== undefined) out.push({ key: d.id, label: `${d.title} = ${showValue(g, d.id, result.values[d.id].value)}`, kind: 'values', value: result.values[d.id].value!, checked: true });
+    for (const r of g.nodes.filter(isRule)) {
+      const s = result.rules[r.id]?.status;
+      if (s) out.push({ key: r.id, label: `${outcomeLabel(g, r.id)} ${STATUS_WORDS[s]}`, kind: 'outcomes', value: s, checked: s !== 'does-not-apply' });
+    }
+    return out;
+  }, [g, result]);
+  const [checked, setChecked] = useState<Record<string, boolean>>({});
+  const isChecked = (k: string, d: boolean) => checked[k] ?? d;
+  const id = slug(title);
+  const exists = g.cases.some((c) => c.id === id);
+  const ready = title.trim().length >= 10 && !exists && candidates.some((c) => isChecked(`${c.kind}.${c.key}`, c.checked));
+  return (
+    <div className="new-case" data-testid="new-case">
+      <h4>Save this patient as a regression case</h4>
+      <label>Describe the case as a sentence a clinician can verify<input value={title} onChange={(e) => setTitle(e.target.value)} placeholder="A Child-Pugh A patient with a single 3 cm tumor gets resection." /></label>
+      <div className="muted small">File: cases/{chapter}/{id || '…'}.json {exists ? <b className="error-text">(a case with this name exists)</b> : null}</div>
+      <label>Chapter<select value={chapter} onChange={(e) => setChapter(e.target.value)}>{chapters.map((c) => <option key={c.id} value={c.id}>{c.title}</option>)}</select></label>
+      <p className="muted small">Tick the results you have checked and expect; they become the case’s expected outcome.</p>
+      <ul className="expect-list">
+        {candidates.map((c) => {
+          const k = `${c.kind}.${c.key}`;
+          return <li key={k}><label><input type="checkbox" checked={isChecked(k, c.checked)} onChange={(e) => setChecked({ ...checked, [k]: e.target.checked })} /> {c.label}</label></li>;
+        })}
+      </ul>
+      <div className="buttons">
+        <button className="primary" disabled={!ready} onClick={() => {
+          const expect: Case['expect'] = {};
+          for (const c of candidates) {
+            if (!isChecked(`${c.kind}.${c.key}`, c.checked)) continue;
+            if (c.kind === 'values') (expect.values ??= {})[c.key] = c.value;
+            else (expect.outcomes ??= {})[c.key] = c.value as never;
+          }
+          onSave(`cases/${chapter}/${id}.json`, { id, title: title.trim(), facts, expect });
+        }}>Save case</button>
+        <button onClick={onCancel}>Cancel</button>
+      </div>
+    </div>
+  );
+}
+
+export function CaseView({ g, doc, onFacts, onSaveNew, adhoc }: {
+  g: Guideline; doc: Case; adhoc: boolean;
+  onFacts: (facts: Record<string, JsonValue>) => void;
+  onSaveNew: (path: string, c: Case) => void;
+}) {
+  const facts = (doc.facts ?? {}) as Record<string, JsonValue>;
+  const { result, error } = useMemo(() => run(g, facts), [g, facts]);
+  const mismatches = result && !adhoc ? compareExpectations(doc, result) : [];
+  const [saving, setSaving] = useState(false);
+  return (
+    <div className="case-view">
+      <div className="case-left">
+        <h4>Patient facts</h4>
+        <p className="muted small">Units as shown; values outside the plausible range are refused. Leave a fact “not known” to see what it would decide.</p>
+        <FactsForm g={g} facts={facts} onChange={onFacts} />
+      </div>
+      <div className="case-right">
+        {error ? <div className="banner error">These facts cannot be evaluated: <pre>{error}</pre></div> : null}
+        {result && !adhoc ? (
+          mismatches.length === 0
+            ? <div className="banner ok" data-testid="expect-ok">All {Object.values(doc.expect ?? {}).reduce((n, x) => n + Object.keys(x ?? {}).length, 0)} expected results hold with the current draft.</div>
+            : <div className="banner error" data-testid="expect-fail"><b>{mismatches.length} expected result{mismatches.length > 1 ? 's' : ''} no longer hold{mismatches.length > 1 ? '' : 's'}:</b>
+                <ul>{mismatches.map((m) => {
+                  const [kind, ...rest] = m.key.split('.');
+                  const id = rest.join('.');
+                  const what = kind === 'values' || kind === 'undecided' ? g.nodes.find((n) => n.id === id)?.title ?? id : outcomeLabel(g, id);
+                  const show = (v: JsonValue) => kind === 'values' ? showValue(g, id, v as never) : typeof v === 'string' ? STATUS_WORDS[v] ?? v : JSON.stringify(v);
+                  return <li key={m.key} data-key={m.key}>{what}{kind === 'missing' ? ' (missing facts)' : ''}: expected <b>{show(m.expected)}</b>, now <b>{show(m.actual)}</b></li>;
+                })}</ul></div>
+        ) : null}
+        {result ? (
+          <>
+            {saving ? <NewCaseForm g={g} facts={facts} onSave={(p, c) => { onSaveNew(p, c); setSaving(false); }} onCancel={() => setSaving(false)} />
+              : <button className="save-new" onClick={() => setSaving(true)}>{adhoc ? 'Save this patient as a new case…' : 'Save as a new case…'}</button>}
+            <ResultSummary g={g} result={result} />
+            <h4>How the result was reached</h4>
+            <p className="muted small">Highlighted: the parts that decided the result. Open a line to see the values it used.</p>
+            <TraceTree g={g} result={result} />
+          </>
+        ) : null}
+      </div>
+    </div>
+  );
+}

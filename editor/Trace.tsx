@@ -1,0 +1,139 @@
+// The evaluation trace as a tree: one branch per node (recommendations, then derived values),
+// inside it the expression's parts by JSON pointer, each with its value; the parts that decided
+// the result are highlighted.
+import { describe, formatCitation, vocabularyOf, type EvaluationResult, type Guideline, type GuidelineNode, type JsonValue, type TraceEvent } from '../engine/index.ts';
+import { atPointer, isRule, ruleLabel, showValue } from './model.ts';
+import { Grade } from './Readable.tsx';
+
+interface TNode { ev: TraceEvent; children: TNode[]; decisive?: boolean }
+
+const isAncestor = (a: string, b: string) => b.startsWith(a + '/');
+
+function truthy(v: JsonValue | undefined): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (Array.isArray(v)) return v.length > 0;
+  return !!v;
+}
+
+/** Build a pointer tree of one node's expression events. */
+function treeOf(events: TraceEvent[]): TNode[] {
+  const roots: TNode[] = [];
+  const stack: TNode[] = [];
+  // Events arrive post-order (children before parents): sort by pointer depth-first instead.
+  const sorted = events.map((ev, i) => ({ ev, i })).sort((a, b) => (a.ev.pointer === b.ev.pointer ? a.i - b.i : a.ev.pointer < b.ev.pointer ? -1 : 1));
+  for (const { ev } of sorted) {
+    const t: TNode = { ev, children: [] };
+    while (stack.length && !isAncestor(stack[stack.length - 1].ev.pointer, ev.pointer)) stack.pop();
+    if (stack.length) stack[stack.length - 1].children.push(t); else roots.push(t);
+    stack.push(t);
+  }
+  return roots;
+}
+
+/** and/or: only the parts that agree with the result decided it; elsewhere every evaluated part did. */
+function markDecisive(t: TNode) {
+  t.decisive = true;
+  const want = truthy(t.ev.value);
+  for (const c of t.children) {
+    if ((t.ev.op === 'and' || t.ev.op === 'or') && want !== undefined) {
+      if (truthy(c.ev.value) === want) markDecisive(c);
+    } else if (t.ev.op === 'if' || t.ev.op === '?:') {
+      markDecisive(c);
+    } else markDecisive(c);
+  }
+}
+
+function Row({ t, doc, g }: { t: TNode; doc: unknown; g: Guideline }) {
+  const vocab = vocabularyOf(g);
+  const ev = t.ev;
+  let label: string;
+  if (ev.type === 'read') label = `${vocab.title(ev.name!)}${ev.source === 'definition' ? ' (derived)' : ''}`;
+  else {
+    const sub = atPointer(doc, ev.pointer);
+    try { label = sub === undefined ? ev.op ?? ev.type : describe(sub as never, vocab); } catch { label = ev.op ?? ev.type; }
+  }
+  const value = ev.missing ? `unknown (needs ${ev.missing.join(', ')})` : ev.type === 'read' ? showValue(g, ev.name!, ev.value) : showValue(g, '', ev.value);
+  const cls = `trow ${t.decisive ? 'decisive' : ''} ${ev.missing ? 'unknown' : ''}`;
+  const body = (
+    <span className={cls}><span className="tlabel">{label}</span>{ev.scope ? <span className="muted small"> [{ev.scope}]</span> : null}<span className="tarrow">→</span><span className="tvalue">{value}</span></span>
+  );
+  if (!t.children.length) return <li>{body}</li>;
+  return <li><details open={t.decisive}><summary>{body}</summary><ul>{t.children.map((c, i) => <Row key={i} t={c} doc={doc} g={g} />)}</ul></details></li>;
+}
+
+export function TraceTree({ g, result }: { g: Guideline; result: EvaluationResult }) {
+  const trace = result.trace ?? [];
+  const byNode = new Map<string, TraceEvent[]>();
+  for (const e of trace) {
+    const list = byNode.get(e.node) ?? [];
+    list.push(e);
+    byNode.set(e.node, list);
+  }
+  const nodes = new Map<string, GuidelineNode>(g.nodes.map((n) => [n.id, n]));
+  // Decisive nodes: the rules that apply or are undecided, and every definition they read, transitively.
+  const decisiveNodes = new Set<string>();
+  const visit = (id: string) => {
+    if (decisiveNodes.has(id)) return;
+    decisiveNodes.add(id);
+    for (const e of byNode.get(id) ?? []) if (e.type === 'read' && e.source === 'definition' && e.name) visit(e.name);
+  };
+  for (const [id, r] of Object.entries(result.rules)) if (r.status !== 'does-not-apply') visit(id);
+  const order = [...byNode.keys()].sort((a, b) => {
+    const na = nodes.get(a);
+    const nb = nodes.get(b);
+    const ra = na && isRule(na) ? 0 : 1;
+    const rb = nb && isRule(nb) ? 0 : 1;
+    return ra - rb || Number(decisiveNodes.has(b)) - Number(decisiveNodes.has(a)) || (a < b ? -1 : 1);
+  });
+  return (
+    <ul className="trace" data-testid="trace">
+      {order.map((id) => {
+        const n = nodes.get(id);
+        const events = byNode.get(id)!;
+        const rule = n && isRule(n) ? result.rules[id] : undefined;
+        const head = events.find((e) => e.type === 'definition');
+        const exprEvents = events.filter((e) => e.type === 'op' || e.type === 'read');
+        let content: TNode[];
+        if (rule && n && isRule(n)) {
+          content = n.clauses.map((_c, i) => {
+            const cev = events.find((e) => e.type === 'clause' && e.pointer === `/clauses/${i}`)!;
+            const t: TNode = { ev: cev, children: treeOf(exprEvents.filter((e) => e.pointer.startsWith(`/clauses/${i}/`))) };
+            if (cev?.status !== 'does-not-apply') { t.decisive = true; t.children.forEach(markDecisive); }
+            return t;
+          });
+        } else {
+          content = treeOf(exprEvents);
+          if (decisiveNodes.has(id)) content.forEach(markDecisive);
+        }
+        const status = rule?.status;
+        const title = n ? ruleLabel(n, id) : id;
+        const value = head ? (head.missing ? `unknown (needs ${head.missing.join(', ')})` : showValue(g, id, head.value)) : status ? status.replace(/-/g, ' ') : '';
+        return (
+          <li key={id} className={`tnode ${decisiveNodes.has(id) ? 'decisive' : ''} ${status ?? ''}`} data-node={id}>
+            <details open={decisiveNodes.has(id) && !!rule}>
+              <summary>
+                <span className="tnode-title">{title}</span> <span className={`pill ${status ?? (head?.missing ? 'undecided' : 'value')}`}>{value}</span>
+                {n && n.citations?.[0] ? <span className="muted small cite"> {formatCitation(n.citations[0])}</span> : null}
+              </summary>
+              <ul>
+                {rule && n && isRule(n)
+                  ? content.map((t, i) => {
+                      const c = n.clauses[i];
+                      return (
+                        <li key={i}>
+                          <details open={t.decisive}>
+                            <summary><span className={`trow ${t.decisive ? 'decisive' : ''}`}><Grade grade={c.grade} /> {c.action.label} {n.clauses.length > 1 ? <span className="muted">(clause {c.id})</span> : null}<span className="tarrow">→</span><span className={`pill ${t.ev?.status}`}>{t.ev?.status?.replace(/-/g, ' ')}</span></span></summary>
+                            <ul>{t.children.map((x, j) => <Row key={j} t={x} doc={n} g={g} />)}</ul>
+                          </details>
+                        </li>
+                      );
+                    })
+                  : content.map((t, i) => <Row key={i} t={t} doc={n} g={g} />)}
+              </ul>
+            </details>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}

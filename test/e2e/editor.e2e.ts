@@ -1,0 +1,264 @@
+// Browser tests of the authoring editor (issue 6): Debian Chromium via playwright-core, the local
+// server started here against a temporary copy of the guideline. Run: npm run e2e (after npm run
+// build). Prints `e2e: N passed, N failed`; screenshots go to e2e-out/.
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { context, harness, ROOT } from './harness.ts';
+
+const OUT = join(ROOT, 'e2e-out');
+mkdirSync(OUT, { recursive: true });
+const NODE = 'nodes/treatment-overview/child_pugh_albumin_points.json';
+const CASE_3_5 = 'albumin_3_5_scores_2_points';
+
+const h = await harness();
+const { ctx, external, errors } = await context(h.browser);
+const page = await ctx.newPage();
+const results: { name: string; ok: boolean; error?: string }[] = [];
+
+async function test(name: string, fn: () => Promise<void>) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`  ✓ ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    results.push({ name, ok: false, error: String((e as Error).stack ?? e) });
+    console.log(`  ✗ ${name}\n    ${String((e as Error).message ?? e).split('\n').join('\n    ')}`);
+    await page.screenshot({ path: join(OUT, `failed-${name.replace(/\W+/g, '-')}.png`) }).catch(() => {});
+  }
+}
+function assert(cond: unknown, message: string): asserts cond { if (!cond) throw new Error(message); }
+const shot = (p: Page, name: string) => p.screenshot({ path: join(OUT, `${name}.png`) });
+const disk = (path: string) => readFileSync(join(h.dir, path), 'utf8');
+
+async function openNode(p: Page, path: string) {
+  await p.goto(`${h.server.url}#/${path}`);
+  await p.waitForSelector('body[data-editor-ready="true"]');
+  await p.waitForSelector('.monaco-editor .view-lines');
+  await p.waitForFunction(() => !!window.__editor?.getModel());
+}
+/** Replace the document in Monaco, as typing would (an undoable edit that fires onChange). */
+async function setText(p: Page, text: string) {
+  await p.evaluate((t) => {
+    const ed = window.__editor!;
+    const m = ed.getModel()!;
+    ed.executeEdits('e2e', [{ range: m.getFullModelRange(), text: t }]);
+  }, text);
+}
+const albuminDoc = (threshold: number) => {
+  const doc = JSON.parse(disk(NODE));
+  doc.expr.if[0]['>'][1] = threshold;
+  return doc;
+};
+async function impactSettled(p: Page) {
+  await p.waitForFunction(() => {
+    const el = document.querySelector('[data-testid="impact"]');
+    return el && el.getAttribute('data-pending') === 'false' && Number(el.getAttribute('data-seq')) > 0;
+  }, undefined, { timeout: 15000 });
+}
+
+console.log('editor e2e');
+
+await test('the app loads with no console error and no external request', async () => {
+  await page.goto(h.server.url);
+  await page.waitForSelector('body[data-editor-ready="true"]');
+  await page.waitForSelector('.navigator .nav-item');
+  const text = await page.textContent('.welcome');
+  assert(text?.includes('How to work'), 'welcome page shows the workflow');
+  await shot(page, '01-welcome');
+  await openNode(page, NODE);
+  await page.waitForTimeout(300);
+  assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+  assert(external.length === 0, `external requests: ${external.join(' ')}`);
+});
+
+await test('navigator lists recommendations with grade badges and searches by grade and text', async () => {
+  const n = await page.locator('.nav-item:has(.grade)').count();
+  assert(n > 0, 'graded items in the navigator');
+  await page.fill('.navigator .search', 'A1');
+  await page.waitForTimeout(100);
+  const items = await page.locator('.nav-chapter .nav-item:has(.grade)').allTextContents();
+  assert(items.length > 0 && items.every((t) => t.includes('A1')), `grade search shows only A1 items: ${items.join(' / ')}`);
+  await page.fill('.navigator .search', 'albumin');
+  await page.waitForTimeout(100);
+  assert(await page.locator(`.nav-item[data-path="${NODE}"]`).count() === 1, 'text search finds the albumin node');
+  await page.fill('.navigator .search', '');
+});
+
+await test('node view shows the rule in words beside the JSON, with completion and hover of fact names', async () => {
+  await openNode(page, NODE);
+  const words = await page.textContent('.readable');
+  assert(words?.includes('Serum albumin > 3.5 g/dL'), `condition in words: ${words}`);
+  assert(words?.includes('Table 6'), 'citation shown');
+  // completion inside "var"
+  await page.evaluate(() => {
+    const ed = window.__editor!;
+    const m = ed.getModel()!;
+    const pos = m.getPositionAt(m.getValue().indexOf('"albumin"') + 4); // after "alb
+    ed.setPosition(pos);
+    ed.focus();
+    ed.trigger('e2e', 'editor.action.triggerSuggest', {});
+  });
+  await page.waitForSelector('.suggest-widget .monaco-list-row', { timeout: 5000 });
+  const rows = await page.locator('.suggest-widget .monaco-list-row').allTextContents();
+  assert(rows.some((r) => r.includes('albumin') && r.includes('Serum albumin')), `completion offers albumin: ${rows.join(' / ')}`);
+  await page.keyboard.press('Escape');
+  // hover
+  await page.evaluate(() => {
+    const ed = window.__editor!;
+    const m = ed.getModel()!;
+    ed.setPosition(m.getPositionAt(m.getValue().indexOf('"albumin"') + 3));
+    ed.trigger('e2e', 'editor.action.showHover', {});
+  });
+  await page.waitForSelector('.monaco-hover-content', { timeout: 5000 });
+  const hover = await page.textContent('.monaco-hover-content');
+  assert(hover?.includes('g/dL') && hover.includes('1–6.5'), `hover shows unit and range: ${hover}`);
+  await shot(page, '02-node-view');
+  await page.keyboard.press('Escape');
+});
+
+await test('changing the Child-Pugh albumin threshold names the cases that change, before → after', async () => {
+  await setText(page, JSON.stringify(albuminDoc(3.4), null, 2));
+  await page.waitForSelector(`.impact-case[data-case="${CASE_3_5}"]`, { timeout: 15000 });
+  const card = await page.textContent(`.impact-case[data-case="${CASE_3_5}"]`);
+  assert(card?.includes('Child-Pugh points for albumin') && card.includes('2 points') && card.includes('1 point'), `before/after in the card: ${card}`);
+  assert(card?.includes('Child-Pugh score'), 'the score change is listed too');
+  await shot(page, '03-impact');
+});
+
+await test('a changed case opens with its facts, the failed expectation and its trace', async () => {
+  await page.click(`.impact-case[data-case="${CASE_3_5}"]`);
+  await page.waitForSelector('[data-testid="trace"]');
+  assert((await page.inputValue('#fact-albumin')) === '3.5', 'albumin fact in the form');
+  const fail = await page.textContent('[data-testid="expect-fail"]');
+  assert(fail?.includes('Child-Pugh points for albumin: expected 2 points, now 1 point'), `expectation failure shown: ${fail}`);
+  const node = page.locator('.tnode[data-node="child_pugh_albumin_points"]');
+  assert(await node.count() === 1, 'trace has the albumin node');
+  assert((await node.locator('summary').first().textContent())?.includes('1 point'), 'trace shows the new value');
+  assert(await page.locator('.trow.decisive').count() > 0, 'decisive path highlighted');
+  await shot(page, '04-case');
+  await node.locator('summary').first().click();
+  await node.scrollIntoViewIfNeeded();
+  await shot(page, '05-trace');
+});
+
+await test('an invalid edit shows a marker and is not written to disk', async () => {
+  const before = disk(NODE);
+  await openNode(page, NODE);
+  const doc = albuminDoc(3.5);
+  doc.colour = 'red';
+  await setText(page, JSON.stringify(doc, null, 2));
+  await page.waitForFunction(() => {
+    const m = window.__editor!.getModel()!;
+    return window.__monaco!.editor.getModelMarkers({ resource: m.uri }).some((x) => /colour/.test(x.message));
+  }, undefined, { timeout: 10000 });
+  delete doc.colour;
+  doc.expr.if[0]['>'][0] = { var: 'albumine' };
+  await setText(page, JSON.stringify(doc, null, 2));
+  await page.waitForFunction(() => {
+    const m = window.__editor!.getModel()!;
+    return window.__monaco!.editor.getModelMarkers({ resource: m.uri, owner: 'guideline-checker' }).some((x) => x.message.includes('albumine') && x.startLineNumber > 5);
+  }, undefined, { timeout: 10000 });
+  await page.waitForSelector('.monaco-editor .squiggly-error');
+  await page.click('[data-testid="save"]');
+  await page.waitForSelector('[data-testid="notice-error"]');
+  const notice = await page.textContent('[data-testid="notice-error"]');
+  assert(notice?.includes('Not saved'), `refusal explained: ${notice}`);
+  assert(disk(NODE) === before, 'file on disk unchanged');
+  await shot(page, '06-invalid-edit');
+});
+
+await test('a valid edit is saved, the file on disk changes, and a reload shows it', async () => {
+  await setText(page, JSON.stringify(albuminDoc(3.4), null, 2));
+  await impactSettled(page);
+  await page.click('[data-testid="save"]');
+  await page.waitForSelector('[data-testid="notice-ok"]');
+  const saved = JSON.parse(disk(NODE));
+  assert(saved.expr.if[0]['>'][1] === 3.4, 'threshold 3.4 on disk');
+  assert(disk(NODE).endsWith('}\n') && disk(NODE).startsWith('{\n  "kind": "definition",\n  "id"'), 'house format on disk');
+  await shot(page, '07-saved');
+  await page.reload();
+  await openNode(page, NODE);
+  const text = await page.evaluate(() => window.__editor!.getModel()!.getValue());
+  assert(JSON.parse(text).expr.if[0]['>'][1] === 3.4, 'reload shows the saved threshold');
+  assert((await page.textContent('[data-testid="state"]')) === 'Saved', 'no draft after save');
+  assert((await page.textContent('.readable'))?.includes('Serum albumin > 3.4 g/dL'), 'words follow the saved rule');
+});
+
+await test('a draft survives a reload and is offered back', async () => {
+  const doc = JSON.parse(disk(NODE));
+  doc.description = 'Draft description typed before the reload.';
+  await setText(page, JSON.stringify(doc, null, 2));
+  await page.waitForSelector('[data-testid="state"]:text("Unsaved draft")');
+  await page.reload();
+  await openNode(page, NODE);
+  await page.waitForSelector('[data-testid="restored"]');
+  const text = await page.evaluate(() => window.__editor!.getModel()!.getValue());
+  assert(text.includes('Draft description typed before the reload.'), 'draft text restored into the editor');
+  assert((await page.textContent('[data-testid="state"]')) === 'Unsaved draft', 'shown as a draft');
+  assert(!disk(NODE).includes('Draft description'), 'the draft is not on disk');
+  await shot(page, '08-draft-restored');
+});
+
+await test("a second tab's stale save is refused with a clear message", async () => {
+  // Another person (separate browser storage) saves the same node first.
+  const other = await context(h.browser);
+  const p2 = await other.ctx.newPage();
+  await openNode(p2, NODE);
+  const doc = JSON.parse(disk(NODE));
+  doc.title = 'Child-Pugh points for serum albumin';
+  await setText(p2, JSON.stringify(doc, null, 2));
+  await p2.click('[data-testid="save"]');
+  await p2.waitForSelector('[data-testid="notice-ok"]');
+  const theirs = disk(NODE);
+  await other.ctx.close();
+  // This tab still holds a draft based on the older version.
+  await page.click('[data-testid="save"]');
+  await page.waitForSelector('[data-testid="notice-conflict"]');
+  const msg = await page.textContent('[data-testid="notice-conflict"]');
+  assert(msg?.includes('changed this file since you opened it'), `conflict explained: ${msg}`);
+  assert(disk(NODE) === theirs, 'the other save is not overwritten');
+  await shot(page, '09-conflict');
+  await page.click('text=Show their version (discard my draft)');
+  await page.waitForSelector('[data-testid="state"]:text("Saved")');
+  const text = await page.evaluate(() => window.__editor!.getModel()!.getValue());
+  assert(text === theirs, 'their version is shown');
+});
+
+await test('an ad-hoc patient is saved as a new case after ticking its expected outcome', async () => {
+  await page.goto(`${h.server.url}#/new-patient`);
+  await page.waitForSelector('#fact-albumin');
+  await page.fill('#fact-albumin', '35');
+  assert(await page.locator('.fact.invalid').count() === 1, 'albumin 35 (g/L) refused by the range');
+  await page.fill('#fact-albumin', '3.2');
+  await page.fill('#fact-bilirubin', '1.1');
+  await page.fill('#fact-prothrombin_time_prolonged_s', '2');
+  await page.selectOption('#fact-ascites', 'none');
+  await page.selectOption('#fact-encephalopathy', 'none');
+  await page.waitForSelector('[data-testid="trace"]');
+  await page.click('text=Save this patient as a new case…');
+  await page.fill('[data-testid="new-case"] input[placeholder]', 'Albumin 3.2 g/dL with normal bilirubin is Child-Pugh class A.');
+  await shot(page, '10-new-case');
+  await page.click('[data-testid="new-case"] button.primary');
+  const path = 'cases/surveillance/albumin_3_2_g_dl_with_normal_bilirubin_is_child_pugh_class_a.json';
+  await page.waitForFunction((p) => location.hash === `#/${p}`, path, { timeout: 10000 }).catch(() => {});
+  const files = ['surveillance', 'treatment-overview', 'staging', 'hepatic-resection', 'liver-transplantation'].map((c) => `cases/${c}/albumin_3_2_g_dl_with_normal_bilirubin_is_child_pugh_class_a.json`);
+  const written = files.find((f) => existsSync(join(h.dir, f)));
+  assert(written, `new case file written (looked for ${path})`);
+  const c = JSON.parse(disk(written));
+  assert(c.facts.albumin === 3.2 && c.expect.values?.child_pugh_class === 'A', `facts and expected class: ${JSON.stringify(c)}`);
+  await page.waitForSelector('[data-testid="expect-ok"]');
+});
+
+await test('no console error and no external request during the whole run', async () => {
+  assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+  assert(external.length === 0, `external requests: ${external.join(' ')}`);
+});
+
+await h.close();
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+writeFileSync(join(OUT, 'e2e-results.json'), JSON.stringify(results, null, 2));
+console.log(`e2e: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
