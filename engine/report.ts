@@ -24,7 +24,14 @@ function counts(d: GuidelineDiff): string {
   return `${n('added')} added, ${n('removed')} removed, ${n('changed')} changed`;
 }
 
-const val = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+/** A value of the outcome diff in words: undecided values name the facts they need. */
+export function formatValue(v: unknown): string {
+  if (v && typeof v === 'object' && !Array.isArray(v) && Array.isArray((v as { undecided?: unknown }).undecided)) {
+    return `undecided (needs ${(v as { undecided: string[] }).undecided.join(', ')})`;
+  }
+  return v === null ? 'absent' : typeof v === 'string' ? v : JSON.stringify(v);
+}
+const val = formatValue;
 
 function statusLines(c: CaseChange): string[] {
   const out: string[] = [];
@@ -147,7 +154,8 @@ h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid 
 .added{border-left:5px solid #2a8a3e}.removed{border-left:5px solid #b3261e}.changed{border-left:5px solid #c98a00}
 .cat{display:inline-block;min-width:6.5rem;font-size:.8rem;font-weight:600;text-transform:uppercase;color:#556}
 .before{background:#fdecec;padding:0 .3rem}.after{background:#e8f6ea;padding:0 .3rem}
-table{border-collapse:collapse;width:100%}td,th{border:1px solid #dde;padding:.3rem .5rem;vertical-align:top;text-align:left}
+table{border-collapse:collapse;width:100%}td,th{border:1px solid #dde;padding:.3rem .5rem;vertical-align:top;text-align:left;overflow-wrap:anywhere}
+li{overflow-wrap:anywhere}
 code{font-size:.9em;background:#f2f3f6;padding:0 .2rem;border-radius:3px}
 .lvl-major{color:#b3261e;font-weight:700}.lvl-minor{color:#8a5a00;font-weight:700}.lvl-patch{color:#2a6a8a;font-weight:700}
 `;

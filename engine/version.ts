@@ -29,6 +29,7 @@
 // that requires minor by a patch bump (0.1.0 → 0.1.1). The same version never names two different
 // contents, so any content change requires at least a patch bump.
 import type { Comparison } from './compare.ts';
+import { formatValue } from './report.ts';
 import type { EntityDiff, FieldChange } from './diff.ts';
 import { rootNames } from './graph.ts';
 import type { Guideline } from './types.ts';
@@ -162,7 +163,7 @@ export function outcomeReasons(outcomes: Comparison, base: Guideline, head: Guid
       const known = (x: unknown) => x !== null && !(typeof x === 'object' && x !== null && !Array.isArray(x) && 'undecided' in x);
       const changedKnown = known(v.before) && known(v.after);
       const level: Bump = changedKnown && publicDef(v.id) ? 'major' : 'minor';
-      reasons.push({ level, node: v.id, case: c.id, text: `${v.id} for case ${c.id}: ${JSON.stringify(v.before)} → ${JSON.stringify(v.after)}` });
+      reasons.push({ level, node: v.id, case: c.id, text: `${v.id} for case ${c.id}: ${formatValue(v.before)} → ${formatValue(v.after)}` });
     }
   }
   return reasons;
