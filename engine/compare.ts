@@ -26,7 +26,9 @@ export interface Comparison {
   changed: CaseChange[];
 }
 
-type Outcome = { result?: EvaluationResult; error?: string };
+/** One case evaluated against one guideline: its result, or the error that stopped it. */
+export type CaseOutcome = { result?: EvaluationResult; error?: string };
+type Outcome = CaseOutcome;
 
 function run(g: Guideline, c: Case): Outcome {
   try {
@@ -67,15 +69,28 @@ export function diffResults(before: EvaluationResult, after: EvaluationResult): 
   return { outcomes, values };
 }
 
+export interface CompareOptions {
+  /**
+   * Results of the cases against `base`, kept between calls by a caller that compares many
+   * drafts with one saved version (the editor): the base side is then evaluated once per case.
+   */
+  baselineCache?: Map<Case, CaseOutcome>;
+}
+
 /**
  * Evaluate every case against both versions and return the cases whose outcome differs.
  * `cases` defaults to the union of both versions' cases (by id; the draft's copy wins).
  */
-export function compare(base: Guideline, draft: Guideline, cases?: Case[]): Comparison {
+export function compare(base: Guideline, draft: Guideline, cases?: Case[], options: CompareOptions = {}): Comparison {
   const all = cases ?? [...new Map([...base.cases, ...draft.cases].map((c) => [c.id, c])).values()].sort((a, b) => (a.id < b.id ? -1 : 1));
   const changed: CaseChange[] = [];
+  const cache = options.baselineCache;
   for (const c of all) {
-    const a = run(base, c);
+    let a = cache?.get(c);
+    if (!a) {
+      a = run(base, c);
+      cache?.set(c, a);
+    }
     const b = run(draft, c);
     if (a.error || b.error) {
       if (a.error !== b.error) changed.push({ id: c.id, title: c.title, outcomes: [], values: [], error: { before: a.error, after: b.error } });

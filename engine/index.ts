@@ -18,7 +18,7 @@ export { describe, vocabularyOf } from './describe.ts';
 export { makeBundle, readBundle, contentHash, bundleFileName, signaturePayload, BUNDLE_FORMAT } from './bundle.ts';
 export { canonicalJson } from './canonical.ts';
 export { interpretationRegister, type RegisterEntry } from './interpretations.ts';
-export { compare, diffResults, type Comparison, type CaseChange, type StatusChange, type ValueChange } from './compare.ts';
+export { compare, diffResults, type Comparison, type CaseChange, type CaseOutcome, type CompareOptions, type StatusChange, type ValueChange } from './compare.ts';
 export { treatmentOptions, formatTreatmentOptions, TREATMENT_CHAPTERS, TREATMENT_OPTIONS_NOTICE, type TreatmentOption, type TreatmentOptionsView, type TreatmentOptionsOptions, type ContextValue } from './treatment-options.ts';
 export { formatDocument, orderDocument } from './format.ts';
 export {
