@@ -4,7 +4,7 @@
 import { EngineError } from './errors.ts';
 import { validateFacts, type Facts } from './facts.ts';
 import { definitionOrder } from './graph.ts';
-import { ABSENT, evaluateLogic, isUnknown, sortedMissing, truthy, Unknown, type EvalContext, type TraceEvent, type Val } from './logic.ts';
+import { ABSENT, evaluateLogic, isUnknown, sortedMissing, truthiness, Unknown, type EvalContext, type TraceEvent, type Val } from './logic.ts';
 import type { Grade, Guideline, InputDef, JsonValue, RuleNode, Status } from './types.ts';
 
 export interface EvaluateOptions {
@@ -14,8 +14,11 @@ export interface EvaluateOptions {
   trustedFacts?: boolean;
 }
 
-/** A value that is known has `value`; one that is not has `missing` (the facts it needs). */
-export interface ValueResult { value?: JsonValue; missing?: string[] }
+/**
+ * A value that is known has `value`; one that is not has `missing` (the facts it needs) and,
+ * when it can only be one of a few values, `possible`.
+ */
+export interface ValueResult { value?: JsonValue; missing?: string[]; possible?: JsonValue[] }
 
 export interface ClauseResult { id: string; grade: Grade | null; status: Status; missing?: string[] }
 
@@ -93,7 +96,7 @@ export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, op
     const clauses: ClauseResult[] = rule.clauses.map((c, i) => {
       const v = evaluateLogic(c.when, ctx, `/clauses/${i}/when`);
       const result: ClauseResult = { id: c.id, grade: c.grade, status: statusOf(v) };
-      if (isUnknown(v)) result.missing = [...v.missing];
+      if (result.status === 'undecided') result.missing = [...(v as Unknown).missing];
       trace?.push({ type: 'clause', node: rule.id, pointer: `/clauses/${i}`, clause: c.id, grade: c.grade, status: result.status, ...(result.missing ? { missing: result.missing } : {}) });
       return result;
     });
@@ -117,17 +120,22 @@ export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, op
 }
 
 function withValue(ev: TraceEvent, v: Val): TraceEvent {
-  if (isUnknown(v)) ev.missing = [...v.missing]; else ev.value = v;
+  if (isUnknown(v)) {
+    ev.missing = [...v.missing];
+    if (v.possible) ev.possible = [...v.possible];
+  } else ev.value = v;
   return ev;
 }
 
 function toValueResult(v: Val): ValueResult {
-  return isUnknown(v) ? { missing: [...v.missing] } : { value: v };
+  if (!isUnknown(v)) return { value: v };
+  return v.possible ? { missing: [...v.missing], possible: [...v.possible] } : { missing: [...v.missing] };
 }
 
 function statusOf(v: Val): Status {
-  if (isUnknown(v)) return 'undecided';
-  return truthy(v) ? 'applies' : 'does-not-apply';
+  const t = truthiness(v);
+  if (t === undefined) return 'undecided';
+  return t ? 'applies' : 'does-not-apply';
 }
 
 /** A recommendation applies when any clause applies, does not apply when none can. */

@@ -66,7 +66,7 @@ export function explain(g: Guideline, result: EvaluationResult, mode: ExplainMod
     const def = defs.get(id)!;
     const v = result.values[id];
     const head = v.missing
-      ? `${def.title}: cannot be decided; missing ${v.missing.map(missingLabel).join(', ')}`
+      ? `${def.title}: cannot be decided${v.possible ? ` (one of ${v.possible.map((p) => (typeof p === 'string' ? vocab.valueLabel(id, p) : show(p, def.unit))).join(', ')})` : ''}; missing ${v.missing.map(missingLabel).join(', ')}`
       : `${def.title} = ${typeof v.value === 'string' ? vocab.valueLabel(id, v.value) : show(v.value!, def.unit)}`;
     const cite = depth === 0 ? `  [${def.citations.map(formatCitation).join(' | ')}]` : '';
     lines.push(`${indent}${head}${cite}`);

@@ -8,10 +8,48 @@ import type { JsonValue, Logic } from './types.ts';
 
 /** The value of an expression that needs facts nobody supplied. */
 export class Unknown {
-  constructor(readonly missing: readonly string[]) {}
+  /**
+   * `missing`: the facts that could decide it. `possible`: when known, the few values it can
+   * still take (an `if` whose condition is unknown can only give one of its branches), so that
+   * e.g. "category is not definite" is decided when no branch gives "definite".
+   */
+  constructor(readonly missing: readonly string[], readonly possible?: readonly JsonValue[]) {}
 }
 export type Val = JsonValue | Unknown;
 export const isUnknown = (v: unknown): v is Unknown => v instanceof Unknown;
+
+/** Most values an Unknown tracks, and most operand combinations tried through an operator. */
+const MAX_POSSIBLE = 16;
+const MAX_COMBINATIONS = 64;
+
+/** The values a Val can take, or undefined when they are not known to be few. */
+function possibleValues(v: Val): readonly JsonValue[] | undefined {
+  return isUnknown(v) ? v.possible : [v];
+}
+
+/** Truthiness when it is decided, even for an Unknown whose every possible value agrees. */
+export function truthiness(v: Val): boolean | undefined {
+  if (!isUnknown(v)) return truthy(v);
+  if (!v.possible?.length) return undefined;
+  const first = truthy(v.possible[0]);
+  return v.possible.every((p) => truthy(p) === first) ? first : undefined;
+}
+
+function distinct(values: JsonValue[]): JsonValue[] {
+  const out: JsonValue[] = [];
+  for (const v of values) if (!out.some((o) => sameJson(o, v))) out.push(v);
+  return out;
+}
+
+/** A value that is one of `values` (known if they all agree), needing `missing` to decide which. */
+function oneOf(values: JsonValue[] | undefined, missing: readonly string[]): Val {
+  if (values) {
+    const d = distinct(values);
+    if (d.length === 1) return d[0];
+    if (d.length <= MAX_POSSIBLE) return new Unknown(missing, d);
+  }
+  return new Unknown(missing);
+}
 
 export const truthy = (v: JsonValue): boolean => jsonLogic.truthy(v);
 
@@ -91,6 +129,8 @@ export interface TraceEvent {
   value?: JsonValue;
   /** present when unknown: the facts still needed */
   missing?: string[];
+  /** present when unknown but known to be one of a few values */
+  possible?: JsonValue[];
   status?: string;
   grade?: string | null;
 }
@@ -197,7 +237,8 @@ function ev(logic: JsonValue, ctx: EvalContext, scope: Scope, ptr: string, depth
     default: {
       const values: Val[] = [];
       for (let i = 0; i < c.args.length; i++) values.push(sub(c, i));
-      result = anyUnknown(values) ?? applyOperator(op, values as JsonValue[]);
+      const unknown = anyUnknown(values);
+      result = unknown ? applyOverPossible(op, values, unknown) : applyOperator(op, values as JsonValue[]);
     }
   }
   if (ctx.trace && op !== 'var') record(ctx, { type: 'op', node: ctx.node, pointer: ptr, op }, scope, result);
@@ -206,8 +247,10 @@ function ev(logic: JsonValue, ctx: EvalContext, scope: Scope, ptr: string, depth
 
 function record(ctx: EvalContext, event: TraceEvent, scope: Scope, value: Val): void {
   if (!scope.root) event.scope = scope.path;
-  if (isUnknown(value)) event.missing = [...value.missing];
-  else event.value = value;
+  if (isUnknown(value)) {
+    event.missing = [...value.missing];
+    if (value.possible) event.possible = [...value.possible];
+  } else event.value = value;
   ctx.trace!.push(event);
 }
 
@@ -252,12 +295,28 @@ function evalIf(c: Call, i: number): Val {
   if (i >= n) return null;
   if (i === n - 1) return sub(c, i);
   const cond = sub(c, i);
-  if (!isUnknown(cond)) return truthy(cond) ? sub(c, i + 1) : evalIf(c, i + 2);
-  // The condition is unknown: the result is known only if every branch it could take agrees.
+  const t = truthiness(cond);
+  if (t !== undefined) return t ? sub(c, i + 1) : evalIf(c, i + 2);
+  // The condition is unknown: the result is one of the branches it could take, known if they agree.
   const then = sub(c, i + 1);
   const otherwise = evalIf(c, i + 2);
-  if (!isUnknown(then) && !isUnknown(otherwise) && sameJson(then, otherwise)) return then;
-  return unionUnknown(cond, then, otherwise);
+  const a = possibleValues(then);
+  const b = possibleValues(otherwise);
+  return oneOf(a && b ? [...a, ...b] : undefined, unionUnknown(cond, then, otherwise).missing);
+}
+
+/**
+ * An operator with unknown operands: when each unknown operand is one of a few values, try every
+ * combination; if they all give the same result, that result is known.
+ */
+function applyOverPossible(op: string, values: Val[], unknown: Unknown): Val {
+  let combos: JsonValue[][] = [[]];
+  for (const v of values) {
+    const options = possibleValues(v);
+    if (!options || combos.length * options.length > MAX_COMBINATIONS) return unknown;
+    combos = combos.flatMap((prefix) => options.map((o) => [...prefix, o]));
+  }
+  return oneOf(combos.map((args) => applyOperator(op, args)), unknown.missing);
 }
 
 function evalAndOr(c: Call): Val {
@@ -268,8 +327,9 @@ function evalAndOr(c: Call): Val {
   const unknowns: Unknown[] = [];
   for (let i = 0; i < c.args.length; i++) {
     current = sub(c, i);
-    if (isUnknown(current)) { unknowns.push(current); continue; }
-    if (truthy(current) === decisive) return current;
+    const t = truthiness(current);
+    if (t === undefined) { unknowns.push(current as Unknown); continue; }
+    if (t === decisive) return current;
   }
   if (unknowns.length) return unionUnknown(...unknowns);
   return current;

@@ -30,9 +30,10 @@ describe('guideline eval', () => {
     const { albumin: _drop, ...noAlbumin } = full;
     const r = await cli('eval', factsFile('no-albumin.json', noAlbumin), '--explain');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/Child-Pugh class: cannot be decided; missing albumin \(Serum albumin, g\/dL\)/);
+    expect(r.out).toMatch(/Child-Pugh class: cannot be decided \(one of Class A \(5-6 points\), Class B \(7-9 points\)\); missing albumin \(Serum albumin, g\/dL\)/);
     const json = JSON.parse((await cli('eval', factsFile('no-albumin2.json', noAlbumin), '--json')).out);
-    expect(json.values.child_pugh_class).toEqual({ missing: ['albumin'] });
+    // The other four components are known, so only A or B remain possible.
+    expect(json.values.child_pugh_class).toEqual({ missing: ['albumin'], possible: ['A', 'B'] });
   });
 
   it('on a full patient it explains the class with the points per component and cites Table 6', async () => {

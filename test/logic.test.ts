@@ -41,6 +41,26 @@ describe('three-valued logic', () => {
     expect(ev({ if: [true, 'A', { var: 'y' }] })).toBe('A');
   });
 
+  it('an unknown that can only be one of a few values decides what every one of them decides', () => {
+    const category = { if: [{ var: 'aphe' }, 'probable', 'indeterminate'] };
+    expect(ev({ '!=': [category, 'definite'] })).toBe(true);
+    const eq = ev({ '==': [category, 'probable'] });
+    expect(missing(eq)).toEqual(['aphe']);
+    expect((eq as Unknown).possible).toEqual([true, false]);
+    // an unknown whose every possible value is truthy decides "or", and an "if" condition
+    expect(ev({ or: [{ var: 'x' }, { '!=': [category, 'definite'] }] })).toBe(true);
+    expect(ev({ if: [{ '!=': [category, 'definite'] }, 'yes', 'no'] })).toBe('yes');
+    // arithmetic over the combinations: 1 + (1 or 2) is 2 or 3, and below 4 either way
+    expect(ev({ '<': [{ '+': [1, { if: [{ var: 'y' }, 1, 2] }] }, 4] })).toBe(true);
+  });
+
+  it('too many combinations stay plainly unknown', () => {
+    const sum = { '+': Array.from({ length: 5 }, (_, i) => ({ if: [{ var: `x${i}` }, 1, { if: [{ var: `y${i}` }, 2, 3] }] })) };
+    const r = ev(sum);
+    expect(r).toBeInstanceOf(Unknown);
+    expect((r as Unknown).possible).toBeUndefined();
+  });
+
   it('an arithmetic or comparison operator with an unknown operand is unknown', () => {
     expect(missing(ev({ '+': [1, { var: 'a' }, { var: 'b' }] }))).toEqual(['a', 'b']);
     expect(missing(ev({ '==': [{ var: 'a' }, null] }))).toEqual(['a']);
