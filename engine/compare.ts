@@ -5,7 +5,8 @@
 import { evaluate, type EvaluationResult } from './evaluate.ts';
 import { EngineError } from './errors.ts';
 import { sameJson } from './logic.ts';
-import type { Case, Guideline, JsonValue } from './types.ts';
+import { validateFacts, type Facts } from './facts.ts';
+import type { Case, Guideline, InputDef, JsonValue } from './types.ts';
 
 export interface StatusChange { key: string; before: string; after: string }
 export interface ValueChange { id: string; before: JsonValue | { undecided: string[] }; after: JsonValue | { undecided: string[] } }
@@ -30,13 +31,37 @@ export interface Comparison {
 export type CaseOutcome = { result?: EvaluationResult; error?: string };
 type Outcome = CaseOutcome;
 
+// Validated facts per data dictionary and case: a case's facts do not change between the many
+// comparisons an editing session makes, so they are checked once per dictionary content (drafts
+// rebuild the dictionary's array on every edit, so its identity alone would never match).
+const dictionaryKeys = new WeakMap<readonly InputDef[], string>();
+const validated = new Map<string, WeakMap<Case, { facts?: Facts; error?: string }>>();
+
+function dictionaryKey(inputs: readonly InputDef[]): string {
+  let k = dictionaryKeys.get(inputs);
+  if (k === undefined) dictionaryKeys.set(inputs, (k = JSON.stringify(inputs)));
+  return k;
+}
+
 function run(g: Guideline, c: Case): Outcome {
-  try {
-    return { result: evaluate(g, c.facts) };
-  } catch (e) {
-    if (e instanceof EngineError) return { error: e.message };
-    throw e;
+  const dict = dictionaryKey(g.inputs);
+  let byCase = validated.get(dict);
+  if (!byCase) {
+    if (validated.size > 4) validated.clear();
+    validated.set(dict, (byCase = new WeakMap()));
   }
+  let v = byCase.get(c);
+  if (!v) {
+    try {
+      v = { facts: validateFacts(g.inputs, c.facts) };
+    } catch (e) {
+      if (!(e instanceof EngineError)) throw e;
+      v = { error: e.message };
+    }
+    byCase.set(c, v);
+  }
+  if (v.error !== undefined) return { error: v.error };
+  return { result: evaluate(g, v.facts, { trustedFacts: true }) };
 }
 
 const shown = (v: { value?: JsonValue; missing?: string[] } | undefined): JsonValue | { undecided: string[] } =>

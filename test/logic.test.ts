@@ -55,7 +55,7 @@ describe('three-valued logic', () => {
   });
 
   it('too many combinations stay plainly unknown', () => {
-    const sum = { '+': Array.from({ length: 5 }, (_, i) => ({ if: [{ var: `x${i}` }, 1, { if: [{ var: `y${i}` }, 2, 3] }] })) };
+    const sum: JsonValue = { '+': Array.from({ length: 5 }, (_, i): JsonValue => ({ if: [{ var: `x${i}` }, 1, { if: [{ var: `y${i}` }, 2, 3] }] })) };
     const r = ev(sum);
     expect(r).toBeInstanceOf(Unknown);
     expect((r as Unknown).possible).toBeUndefined();
