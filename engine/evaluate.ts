@@ -36,6 +36,9 @@ export interface EvaluationResult {
 interface Prepared {
   inputs: Map<string, InputDef>;
   order: ReturnType<typeof definitionOrder>;
+  /** definition ids, sorted: the key order of `values` */
+  valueIds: string[];
+  /** rules sorted by id: the key order of `rules` */
   rules: RuleNode[];
 }
 
@@ -44,10 +47,12 @@ const preparedCache = new WeakMap<Guideline, Prepared>();
 function prepare(g: Guideline): Prepared {
   let p = preparedCache.get(g);
   if (!p) {
+    const order = definitionOrder(g);
     p = {
       inputs: new Map(g.inputs.map((i) => [i.id, i])),
-      order: definitionOrder(g),
-      rules: g.nodes.filter((n): n is RuleNode => n.kind === 'recommendation' || n.kind === 'practice-point'),
+      order,
+      valueIds: order.map((d) => d.id).sort(),
+      rules: g.nodes.filter((n): n is RuleNode => n.kind === 'recommendation' || n.kind === 'practice-point').sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
     };
     preparedCache.set(g, p);
   }
@@ -88,7 +93,7 @@ export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, op
     computed.set(def.id, v);
     trace?.push(withValue({ type: 'definition', node: def.id, pointer: '/expr' }, v));
   }
-  for (const id of [...computed.keys()].sort()) values[id] = toValueResult(computed.get(id)!);
+  for (const id of p.valueIds) values[id] = toValueResult(computed.get(id)!);
 
   const rules: Record<string, RuleResult> = {};
   for (const rule of p.rules) {
@@ -106,14 +111,11 @@ export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, op
     rules[rule.id] = result;
     trace?.push({ type: 'rule', node: rule.id, pointer: '', status, ...(result.missing ? { missing: result.missing } : {}) });
   }
-  const sortedRules: Record<string, RuleResult> = {};
-  for (const id of Object.keys(rules).sort()) sortedRules[id] = rules[id];
-
   const out: EvaluationResult = {
     guideline: { id: g.manifest.id, version: g.manifest.version, ...(g.hash ? { hash: g.hash } : {}) },
     facts,
     values,
-    rules: sortedRules,
+    rules,
   };
   if (trace) out.trace = trace;
   return out;
