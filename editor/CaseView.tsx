@@ -165,8 +165,21 @@ export function NewCaseForm({ g, facts, onSave, onCancel }: { g: Guideline; fact
   );
 }
 
-export function CaseView({ g, doc, onFacts, onSaveNew, adhoc }: {
+/** The node ids a case is about: what its expectations name, in their order, then what a draft changed. */
+export function focusOf(doc: Case, changed: string[] = []): string[] {
+  const e = doc.expect ?? {};
+  const ids = [
+    ...Object.keys(e.values ?? {}), ...Object.keys(e.outcomes ?? {}).map((k) => k.split('.')[0]),
+    ...Object.keys(e.undecided ?? {}), ...Object.keys(e.missing ?? {}).map((k) => k.split('.')[0]),
+    ...changed,
+  ];
+  return [...new Set(ids)];
+}
+
+export function CaseView({ g, doc, onFacts, onSaveNew, adhoc, changed = [] }: {
   g: Guideline; doc: Case; adhoc: boolean;
+  /** node ids the current drafts change (shown first in the trace with the expectations) */
+  changed?: string[];
   onFacts: (facts: Record<string, JsonValue>) => void;
   onSaveNew: (path: string, c: Case) => void;
 }) {
@@ -201,8 +214,9 @@ export function CaseView({ g, doc, onFacts, onSaveNew, adhoc }: {
               : <button className="save-new" onClick={() => setSaving(true)}>{adhoc ? 'Save this patient as a new case…' : 'Save as a new case…'}</button>}
             <ResultSummary g={g} result={result} />
             <h4>How the result was reached</h4>
-            <p className="muted small">Highlighted: the parts that decided the result. Open a line to see the values it used.</p>
-            <TraceTree g={g} result={result} />
+            <p className="muted small">Highlighted: the parts that decided the result. Open a line to see the values it used; ↳ marks what a value is computed from.</p>
+            <TraceTree g={g} result={result} focus={focusOf(doc, changed)}
+              focusNote={changed.length ? 'its expected results, what your draft changed, and what they are computed from' : adhoc ? 'what your draft changed and what it is computed from' : 'its expected results and what they are computed from'} />
           </>
         ) : null}
       </div>
