@@ -22,7 +22,15 @@ const routeOf = () => decodeURIComponent(location.hash.replace(/^#\/?/, ''));
 declare global { interface Window { __impactLog?: { seq: number; total: number; worker: number }[] } }
 
 export function App() {
-  const [saved, setSaved] = useState<Map<string, SavedFile> | null>(null);
+  const [saved, setSavedState] = useState<Map<string, SavedFile> | null>(null);
+  // The latest saved files, readable synchronously: setModelText() after a save or a reload fires the
+  // editor's onChange before React re-renders, and that edit must compare with the new saved text.
+  const savedRef = useRef<Map<string, SavedFile> | null>(null);
+  const setSaved = useCallback((next: Map<string, SavedFile> | ((prev: Map<string, SavedFile> | null) => Map<string, SavedFile>)) => {
+    const value = typeof next === 'function' ? next(savedRef.current) : next;
+    savedRef.current = value;
+    setSavedState(value);
+  }, []);
   const [loadError, setLoadError] = useState('');
   const [drafts, setDrafts] = useState<Map<string, Draft>>(new Map());
   const [restored, setRestored] = useState<string[]>([]);
@@ -50,7 +58,7 @@ export function App() {
     const map = new Map(files.map((f) => [f.path, f]));
     setSaved(map);
     return map;
-  }, []);
+  }, [setSaved]);
   useEffect(() => {
     reload().then((map) => {
       const id = parseSource([...map.values()]).guideline.manifest.id;
@@ -117,7 +125,7 @@ export function App() {
     lastEdit.current = performance.now();
     setDrafts((prev) => {
       const next = new Map(prev);
-      const s = saved?.get(path);
+      const s = savedRef.current?.get(path);
       if (s && s.text === text) next.delete(path);
       else next.set(path, { text, baseVersion: prev.get(path)?.baseVersion ?? s?.version ?? null, savedAt: Date.now() });
       storeDraft(gid, path, next.get(path));

@@ -226,7 +226,7 @@ export function ReviewView({ saved, drafts, g, blocked, onOpen, onOpenCase }: {
       <div className="doc-header">
         <div className="doc-title">
           <h2>Review {pending ? <span className="spinner" title="updating">⟳</span> : null}</h2>
-          <div className="muted small">Your {drafts.size} unsaved draft{drafts.size === 1 ? '' : 's'} compared with the guideline as saved on disk: the same comparison as <code>npx guideline diff</code>.</div>
+          <div className="muted small">{drafts.size ? `Your ${drafts.size} unsaved draft${drafts.size === 1 ? '' : 's'}` : 'Your unsaved drafts'} compared with the guideline as saved on disk: the same comparison as <code>npx guideline diff</code>.</div>
         </div>
         <div className="doc-actions">
           {copied ? <span className="muted small" data-testid="copied">{copied}</span> : null}

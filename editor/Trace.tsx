@@ -179,13 +179,13 @@ export function TraceTree({ g, result, focus = [], focusNote = 'its expected res
         {known.length ? (
           <>
             <h6>Known values and recommendations that do not apply ({known.length})</h6>
-            <ul className="trace" data-group="known">{known.map((id) => renderNode(id))}</ul>
+            <ul className="trace" data-group="known">{known.map((id) => renderNode(id, { open: false }))}</ul>
           </>
         ) : null}
         {unknown.length ? (
           <>
             <h6>Cannot be decided with these facts ({unknown.length})</h6>
-            <ul className="trace" data-group="undecided">{unknown.map((id) => renderNode(id))}</ul>
+            <ul className="trace" data-group="undecided">{unknown.map((id) => renderNode(id, { open: false }))}</ul>
           </>
         ) : null}
       </details>

@@ -168,7 +168,11 @@ await test('the case view leads with what the case is about, then what applies, 
   assert(!(await rest.evaluate((d) => (d as HTMLDetailsElement).open)), 'everything else is collapsed');
   const summary = await rest.locator('summary').first().textContent();
   assert(/Everything else \(\d+\)/.test(summary ?? ''), `count of the rest: ${summary}`);
-  assert(await rest.locator('[data-group="known"] .tnode').count() > 0 && await rest.locator('[data-group="undecided"] .tnode').count() >= 0, 'known values listed apart');
+  assert(await rest.locator('[data-group="known"] .tnode').count() > 0 && await rest.locator('[data-group="undecided"] .tnode').count() > 0, 'known and undecided listed apart');
+  await rest.locator('summary').first().click();
+  await rest.locator('[data-group="undecided"]').scrollIntoViewIfNeeded();
+  await shot(page, '05b-trace-everything-else');
+  await rest.locator('summary').first().click();
 });
 
 await test('the Review view lists the changed threshold, the cases it moves and the version bump', async () => {
