@@ -222,7 +222,7 @@ export function ReviewView({ saved, drafts, g, blocked, onOpen, onOpenCase }: {
     );
   }
   return (
-    <div className="doc review" data-testid="review" data-pending={pending ? 'true' : 'false'} data-seq={out?.seq ?? 0}>
+    <div className="doc review" data-testid="review" data-pending={pending ? 'true' : 'false'} data-seq={out?.seq ?? 0} data-ms={out ? out.ms.toFixed(0) : ''}>
       <div className="doc-header">
         <div className="doc-title">
           <h2>Review {pending ? <span className="spinner" title="updating">⟳</span> : null}</h2>

@@ -196,9 +196,30 @@ await test('the Review view lists the changed threshold, the cases it moves and 
   await page.click('[data-testid="copy-markdown"]');
   await page.waitForSelector('[data-testid="copied"]');
   const md = await page.evaluate(() => navigator.clipboard.readText()).catch(() => '') || await page.textContent('[data-testid="review-markdown"]');
+  console.log(`    review computed in ${await page.getAttribute('[data-testid="review"]', 'data-ms')} ms (worker)`);
   assert(md?.includes('## Guideline diff') && md.includes('child_pugh_albumin_points') && md.includes('threshold 3.5 → 3.4') && md.includes(CASE_3_5), `markdown for the pull request: ${md?.slice(0, 400)}`);
   await shot(page, '11-review');
-  copyFileSync(join(OUT, '11-review.png'), join(ROOT, 'editor', 'screenshots', 'editor-review.png'));
+});
+
+await test('a grade change shows in the Review view as a downgrade', async () => {
+  const REC = 'nodes/hepatic-resection/hepatic_resection_1.json';
+  await openNode(page, REC);
+  const doc = JSON.parse(disk(REC));
+  assert(doc.clauses[0].grade === 'A1', `hepatic resection 1a is graded A1: ${doc.clauses[0].grade}`);
+  doc.clauses[0].grade = 'A2';
+  await setText(page, JSON.stringify(doc, null, 2));
+  await page.waitForSelector('[data-testid="state"]:text("Unsaved draft")');
+  await page.click('[data-testid="review-link"]');
+  await page.waitForSelector('.rv-entity[data-node="hepatic_resection_1"] .rv-change[data-category="grade"]', { timeout: 15000 });
+  const grade = await page.textContent('.rv-entity[data-node="hepatic_resection_1"] .rv-change[data-category="grade"]');
+  assert(grade?.includes('A1') && grade.includes('A2') && grade.includes('downgrade'), `A1 → A2 as a downgrade: ${grade}`);
+  assert(await page.locator('.rv-entity[data-node="child_pugh_albumin_points"]').count() === 1, 'both drafts are reviewed together');
+  assert((await page.locator('[data-testid="review-bump"]').getAttribute('data-required')) === 'major', 'a grade change requires major');
+  await shot(page, '12-review-grade');
+  copyFileSync(join(OUT, '12-review-grade.png'), join(ROOT, 'editor', 'screenshots', 'editor-review.png'));
+  await openNode(page, REC);
+  await page.click('button:text("Discard draft")');
+  await page.waitForSelector('[data-testid="state"]:text("Saved")');
 });
 
 await test('an invalid edit shows a marker and is not written to disk', async () => {
