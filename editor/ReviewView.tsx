@@ -180,7 +180,7 @@ export function ReviewView({ saved, drafts, g, blocked, onOpen, onOpenCase }: {
   } else if (!out) {
     body = <p className="muted">Comparing your drafts with the saved guideline…</p>;
   } else if (out.problems.length) {
-    body = <div className="banner error">A draft cannot be read, so it cannot be compared yet:<ul>{out.problems.map((p, i) => <li key={i}>{p.file ? <code>{p.file}</code> : null} {p.message}</li>)}</ul></div>;
+    body = <div className="banner error">A draft has problems that stop the comparison (fix the marked lines first):<ul>{out.problems.map((p, i) => <li key={i}>{p.file ? <code>{p.file}</code> : null} {p.message}</li>)}</ul></div>;
   } else if (d) {
     const nodes = d.entities;
     body = (
