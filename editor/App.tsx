@@ -11,16 +11,26 @@ import { setNames } from './monaco-setup.ts';
 import { docType, inputRange, ruleLabel, withDrafts, type SavedFile } from './model.ts';
 import { Navigator } from './Navigator.tsx';
 import { Readable } from './Readable.tsx';
+import { ReviewView } from './ReviewView.tsx';
 
 interface Notice { path: string; kind: 'ok' | 'error' | 'conflict'; text: string; findings?: Finding[]; theirVersion?: string | null }
 
 const NEW_PATIENT = 'new-patient';
+const REVIEW = 'review';
 const routeOf = () => decodeURIComponent(location.hash.replace(/^#\/?/, ''));
 
 declare global { interface Window { __impactLog?: { seq: number; total: number; worker: number }[] } }
 
 export function App() {
-  const [saved, setSaved] = useState<Map<string, SavedFile> | null>(null);
+  const [saved, setSavedState] = useState<Map<string, SavedFile> | null>(null);
+  // The latest saved files, readable synchronously: setModelText() after a save or a reload fires the
+  // editor's onChange before React re-renders, and that edit must compare with the new saved text.
+  const savedRef = useRef<Map<string, SavedFile> | null>(null);
+  const setSaved = useCallback((next: Map<string, SavedFile> | ((prev: Map<string, SavedFile> | null) => Map<string, SavedFile>)) => {
+    const value = typeof next === 'function' ? next(savedRef.current) : next;
+    savedRef.current = value;
+    setSavedState(value);
+  }, []);
   const [loadError, setLoadError] = useState('');
   const [drafts, setDrafts] = useState<Map<string, Draft>>(new Map());
   const [restored, setRestored] = useState<string[]>([]);
@@ -48,7 +58,7 @@ export function App() {
     const map = new Map(files.map((f) => [f.path, f]));
     setSaved(map);
     return map;
-  }, []);
+  }, [setSaved]);
   useEffect(() => {
     reload().then((map) => {
       const id = parseSource([...map.values()]).guideline.manifest.id;
@@ -115,7 +125,7 @@ export function App() {
     lastEdit.current = performance.now();
     setDrafts((prev) => {
       const next = new Map(prev);
-      const s = saved?.get(path);
+      const s = savedRef.current?.get(path);
       if (s && s.text === text) next.delete(path);
       else next.set(path, { text, baseVersion: prev.get(path)?.baseVersion ?? s?.version ?? null, savedAt: Date.now() });
       storeDraft(gid, path, next.get(path));
@@ -184,6 +194,7 @@ export function App() {
     ...(impact?.findings ?? []).filter((f) => f.file === path),
     ...(notice && notice.path === path && notice.findings ? notice.findings : []),
   ];
+  const changedNodes = drafts.size && impact?.compared ? impact.changedNodes.filter((id) => draftG.nodes.some((n) => n.id === id)) : [];
   const casePath = (id: string) => base.origins[`case:${id}`]?.file ?? draftG.origins[`case:${id}`]?.file;
 
   const path = route;
@@ -224,12 +235,15 @@ export function App() {
   };
 
   let main;
-  if (path === NEW_PATIENT) {
+  if (path === REVIEW) {
+    main = <ReviewView saved={saved} drafts={drafts} g={draftG} blocked={impact?.compared === false} onOpen={open}
+      onOpenCase={(id) => { const p = casePath(id); if (p) { setCaseTab('form'); open(p); } }} />;
+  } else if (path === NEW_PATIENT) {
     main = (
       <div className="doc">
         <div className="doc-header"><div className="doc-title"><h2>Try a patient</h2><div className="muted small">Evaluated against your current draft. Nothing is saved unless you save it as a case.</div></div></div>
         {notice && notice.path === NEW_PATIENT ? noticeBox : null}
-        <CaseView g={draftG} adhoc doc={{ id: '', title: '', facts: adhoc, expect: {} }} onFacts={setAdhoc} onSaveNew={saveNewCase} />
+        <CaseView g={draftG} adhoc doc={{ id: '', title: '', facts: adhoc, expect: {} }} onFacts={setAdhoc} onSaveNew={saveNewCase} changed={changedNodes} />
       </div>
     );
   } else if (text === undefined) {
@@ -246,7 +260,7 @@ export function App() {
           <button className={caseTab === 'json' ? 'on' : ''} onClick={() => setCaseTab('json')}>Edit as JSON</button>
         </div>
         {caseTab === 'form' && c && typeof c === 'object' ? (
-          <CaseView g={draftG} adhoc={false} doc={c} onSaveNew={saveNewCase}
+          <CaseView g={draftG} adhoc={false} doc={c} onSaveNew={saveNewCase} changed={changedNodes}
             onFacts={(facts) => { const t = formatDocument({ ...c, facts }); edit(path, t); if (modelFor(path)) setModelText(path, t); }} />
         ) : caseTab === 'form' ? <div className="banner error">The case is not valid JSON ({parseError}); fix it under “Edit as JSON”.</div> : (
           <div className="editor-pane full"><JsonEditor key={path} path={path} text={text} findings={findingsFor(path)} onChange={(t) => edit(path, t)} />{problems(path)}</div>
@@ -280,7 +294,10 @@ export function App() {
     <div className="app">
       <header className="topbar">
         <div className="brand"><a href="#/">{base.manifest.title}</a> <span className="muted small">v{base.manifest.version}</span></div>
-        <div className="top-right">{drafts.size ? <span className="state draft">{drafts.size} unsaved draft{drafts.size > 1 ? 's' : ''}</span> : <span className="state saved">All changes saved</span>}</div>
+        <div className="top-right">
+          <a href="#/review" className={`review-link ${path === REVIEW ? 'on' : ''}`} data-testid="review-link">Review{drafts.size ? ` (${drafts.size})` : ''}</a>
+          {drafts.size ? <span className="state draft">{drafts.size} unsaved draft{drafts.size > 1 ? 's' : ''}</span> : <span className="state saved">All changes saved</span>}
+        </div>
       </header>
       {restored.length ? (
         <div className="banner restored" data-testid="restored">
@@ -313,7 +330,7 @@ function Welcome({ g, drafts }: { g: Guideline; drafts: Map<string, Draft> }) {
         <li><b>Edit</b> the JSON (a threshold, a condition, a grade). Problems are underlined as you type.</li>
         <li><b>See the impact</b> on the right: every regression case whose outcome would change, before → after. Click one to see the patient and how the result was reached.</li>
         <li><b>Save</b>: the edit is written to the guideline folder only if it passes every check. Until then it is a draft kept in this browser.</li>
-        <li><b>Review</b>: the change shows as a small diff in version control, with the cases it moved.</li>
+        <li><b>Review</b> (button at the top): every draft compared with the saved guideline, item by item in words, the cases it moves and the version bump it requires; copy it as Markdown for the pull request.</li>
       </ol>
     </div>
   );

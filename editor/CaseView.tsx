@@ -87,27 +87,57 @@ export function run(g: Guideline, facts: Record<string, JsonValue>): { result?: 
   }
 }
 
-export function ResultSummary({ g, result }: { g: Guideline; result: EvaluationResult }) {
+/** The result: what the case is about first, then what applies, then the rest collapsed. */
+export function ResultSummary({ g, result, focus = [] }: { g: Guideline; result: EvaluationResult; focus?: string[] }) {
   const rules = g.nodes.filter(isRule);
   const by = (s: string) => rules.filter((r) => result.rules[r.id]?.status === s);
-  const publicDefs = g.nodes.filter((n) => n.kind === 'definition' && n.public);
+  const defs = new Map(g.nodes.filter((n) => n.kind === 'definition').map((d) => [d.id, d]));
+  const focusDefs = focus.filter((id) => defs.has(id) && result.values[id]);
+  const focusRules = rules.filter((r) => focus.includes(r.id) && result.rules[r.id]);
+  const publicDefs = g.nodes.filter((n) => n.kind === 'definition' && n.public && !focusDefs.includes(n.id));
+  const knownDefs = publicDefs.filter((d) => !result.values[d.id]?.missing);
+  const undecidedDefs = publicDefs.filter((d) => result.values[d.id]?.missing);
   const notApplying = by('does-not-apply');
+  const undecidedRules = by('undecided');
+  const row = (id: string) => {
+    const v = result.values[id];
+    return <tr key={id} data-value={id}><td>{defs.get(id)?.title ?? id}</td><td className={v?.missing ? 'undecided-text' : ''}>{showValue(g, id, v?.missing ? { undecided: v.missing } : v?.value)}</td></tr>;
+  };
+  const needs = (missing: string[] | undefined) => (missing ?? []).map((m) => g.inputs.find((i) => i.id === m.split(/[.[]/)[0])?.title ?? m).join(', ');
   return (
     <div className="result">
-      <h4>Derived values</h4>
-      <table className="kv"><tbody>
-        {publicDefs.map((d) => <tr key={d.id}><td>{d.title}</td><td className={result.values[d.id]?.missing ? 'undecided-text' : ''}>{showValue(g, d.id, result.values[d.id]?.missing ? { undecided: result.values[d.id].missing! } : result.values[d.id]?.value)}</td></tr>)}
-      </tbody></table>
+      {focusDefs.length || focusRules.length ? (
+        <>
+          <h4>What this case is about</h4>
+          {focusDefs.length ? <table className="kv focus"><tbody>{focusDefs.map(row)}</tbody></table> : null}
+          {focusRules.length ? (
+            <ul className="outcomes">
+              {focusRules.map((r) => {
+                const st = result.rules[r.id].status;
+                return <li key={r.id} className={st}><b>{ruleLabel(r, r.id)}</b> <span className={`pill ${st}`}>{STATUS_WORDS[st] ?? st}</span></li>;
+              })}
+            </ul>
+          ) : null}
+        </>
+      ) : null}
       <h4>Applies ({by('applies').length})</h4>
       <ul className="outcomes">
         {by('applies').map((r) => r.clauses.map((c, i) => result.rules[r.id].clauses[i]?.status === 'applies' ? (
           <li key={`${r.id}.${c.id}`} className="applies"><Grade grade={c.grade} /> <b>{ruleLabel(r, r.id)}</b>: {c.action.label}</li>
         ) : null))}
       </ul>
-      <h4>Cannot be decided yet ({by('undecided').length})</h4>
-      <ul className="outcomes">
-        {by('undecided').map((r) => <li key={r.id} className="undecided"><b>{ruleLabel(r, r.id)}</b>: needs {(result.rules[r.id].missing ?? []).map((m) => g.inputs.find((i) => i.id === m.split(/[.[]/)[0])?.title ?? m).join(', ')}</li>)}
-      </ul>
+      {knownDefs.length ? (
+        <>
+          <h4>Other derived values ({knownDefs.length})</h4>
+          <table className="kv"><tbody>{knownDefs.map((d) => row(d.id))}</tbody></table>
+        </>
+      ) : null}
+      <details data-group="result-undecided"><summary><b>Cannot be decided with these facts ({undecidedRules.length + undecidedDefs.length})</b></summary>
+        <ul className="outcomes">
+          {undecidedRules.map((r) => <li key={r.id} className="undecided"><b>{ruleLabel(r, r.id)}</b>: needs {needs(result.rules[r.id].missing)}</li>)}
+          {undecidedDefs.map((d) => <li key={d.id} className="undecided"><b>{d.title}</b>: needs {needs(result.values[d.id].missing)}</li>)}
+        </ul>
+      </details>
       <details><summary><b>Does not apply ({notApplying.length})</b></summary>
         <ul className="outcomes">{notApplying.map((r) => <li key={r.id} className="does-not-apply">{ruleLabel(r, r.id)}</li>)}</ul>
       </details>
@@ -165,8 +195,21 @@ export function NewCaseForm({ g, facts, onSave, onCancel }: { g: Guideline; fact
   );
 }
 
-export function CaseView({ g, doc, onFacts, onSaveNew, adhoc }: {
+/** The node ids a case is about: what its expectations name, in their order, then what a draft changed. */
+export function focusOf(doc: Case, changed: string[] = []): string[] {
+  const e = doc.expect ?? {};
+  const ids = [
+    ...Object.keys(e.values ?? {}), ...Object.keys(e.outcomes ?? {}).map((k) => k.split('.')[0]),
+    ...Object.keys(e.undecided ?? {}), ...Object.keys(e.missing ?? {}).map((k) => k.split('.')[0]),
+    ...changed,
+  ];
+  return [...new Set(ids)];
+}
+
+export function CaseView({ g, doc, onFacts, onSaveNew, adhoc, changed = [] }: {
   g: Guideline; doc: Case; adhoc: boolean;
+  /** node ids the current drafts change (shown first in the trace with the expectations) */
+  changed?: string[];
   onFacts: (facts: Record<string, JsonValue>) => void;
   onSaveNew: (path: string, c: Case) => void;
 }) {
@@ -199,10 +242,11 @@ export function CaseView({ g, doc, onFacts, onSaveNew, adhoc }: {
           <>
             {saving ? <NewCaseForm g={g} facts={facts} onSave={(p, c) => { onSaveNew(p, c); setSaving(false); }} onCancel={() => setSaving(false)} />
               : <button className="save-new" onClick={() => setSaving(true)}>{adhoc ? 'Save this patient as a new case…' : 'Save as a new case…'}</button>}
-            <ResultSummary g={g} result={result} />
+            <ResultSummary g={g} result={result} focus={focusOf(doc, changed)} />
             <h4>How the result was reached</h4>
-            <p className="muted small">Highlighted: the parts that decided the result. Open a line to see the values it used.</p>
-            <TraceTree g={g} result={result} />
+            <p className="muted small">Highlighted: the parts that decided the result. Open a line to see the values it used; ↳ marks what a value is computed from.</p>
+            <TraceTree g={g} result={result} focus={focusOf(doc, changed)}
+              focusNote={changed.length ? 'its expected results, what your draft changed, and what they are computed from' : adhoc ? 'what your draft changed and what it is computed from' : 'its expected results and what they are computed from'} />
           </>
         ) : null}
       </div>

@@ -1,7 +1,7 @@
 // Browser tests of the authoring editor (issue 6): Debian Chromium via playwright-core, the local
 // server started here against a temporary copy of the guideline. Run: npm run e2e (after npm run
 // build). Prints `e2e: N passed, N failed`; screenshots go to e2e-out/.
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { context, harness, ROOT } from './harness.ts';
@@ -73,6 +73,17 @@ await test('the app loads with no console error and no external request', async 
   assert(external.length === 0, `external requests: ${external.join(' ')}`);
 });
 
+await test('with no draft the Review view says there is nothing to review', async () => {
+  await page.click('[data-testid="review-link"]');
+  await page.waitForSelector('[data-testid="review"]');
+  const hash = await page.evaluate(() => location.hash);
+  assert(hash === '#/review', `the Review view has its address: ${hash}`);
+  const text = await page.textContent('[data-testid="review-empty"]');
+  assert(text?.includes('Nothing to review'), `nothing to review: ${text}`);
+  assert(await page.locator('[data-testid="copy-markdown"]').isDisabled(), 'nothing to copy');
+  await shot(page, '00-review-empty');
+});
+
 await test('navigator lists recommendations with grade badges and searches by grade and text', async () => {
   const n = await page.locator('.nav-item:has(.grade)').count();
   assert(n > 0, 'graded items in the navigator');
@@ -138,9 +149,77 @@ await test('a changed case opens with its facts, the failed expectation and its 
   assert((await node.locator('summary').first().textContent())?.includes('1 point'), 'trace shows the new value');
   assert(await page.locator('.trow.decisive').count() > 0, 'decisive path highlighted');
   await shot(page, '04-case');
-  await node.locator('summary').first().click();
   await node.scrollIntoViewIfNeeded();
   await shot(page, '05-trace');
+});
+
+await test('the case view leads with what the case is about, then what applies, then everything else collapsed', async () => {
+  const order = await page.$$eval('[data-testid="trace"] .tnode', (els) => els.map((e) => [e.getAttribute('data-node'), e.closest('[data-group]')?.getAttribute('data-group')]));
+  assert(order[0]?.[0] === 'child_pugh_albumin_points', `the first node is the one the case expects: ${order.slice(0, 3).join(' / ')}`);
+  const focus = order.filter(([, grp]) => grp === 'focus').map(([id]) => id);
+  for (const id of ['child_pugh_albumin_points', 'child_pugh_score', 'child_pugh_class']) assert(focus.includes(id), `${id} in the focus group: ${focus.join(', ')}`);
+  assert(focus.length < 15, `the focus group holds only the chain: ${focus.join(', ')}`);
+  const firstUnrelated = order.findIndex(([, grp]) => grp !== 'focus');
+  assert(firstUnrelated > 0, 'the unrelated nodes come after');
+  const title = await page.textContent('.trace-group[data-group="focus"] .tnode[data-node="child_pugh_albumin_points"] .tnode-title');
+  assert(title === 'Child-Pugh points for albumin', `title shown: ${title}`);
+  assert(await page.locator('.tnode[data-node="child_pugh_albumin_points"] > details[open]').count() === 1, 'the expected node is open');
+  const rest = page.locator('details[data-group="rest"]');
+  assert(!(await rest.evaluate((d) => (d as HTMLDetailsElement).open)), 'everything else is collapsed');
+  const summary = await rest.locator('summary').first().textContent();
+  assert(/Everything else \(\d+\)/.test(summary ?? ''), `count of the rest: ${summary}`);
+  assert(await rest.locator('[data-group="known"] .tnode').count() > 0 && await rest.locator('[data-group="undecided"] .tnode').count() > 0, 'known and undecided listed apart');
+  await rest.locator('summary').first().click();
+  await rest.locator('[data-group="undecided"]').scrollIntoViewIfNeeded();
+  await shot(page, '05b-trace-everything-else');
+  await rest.locator('summary').first().click();
+});
+
+await test('the Review view lists the changed threshold, the cases it moves and the version bump', async () => {
+  await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: h.server.url.replace(/\/$/, '') });
+  await page.click('[data-testid="review-link"]');
+  await page.waitForSelector('[data-testid="review"]');
+  await page.waitForSelector('.rv-entity[data-node="child_pugh_albumin_points"]', { timeout: 15000 });
+  const entity = await page.textContent('.rv-entity[data-node="child_pugh_albumin_points"]');
+  assert(entity?.includes('Child-Pugh points for albumin'), `node named: ${entity}`);
+  const threshold = await page.textContent('.rv-entity[data-node="child_pugh_albumin_points"] .rv-change[data-category="threshold"]');
+  assert(threshold?.includes('3.5') && threshold.includes('3.4') && threshold.includes('lowered'), `threshold 3.5 → 3.4: ${threshold}`);
+  assert(threshold?.includes('Serum albumin > 3.5 g/dL') && threshold.includes('Serum albumin > 3.4 g/dL'), `condition before and after in words: ${threshold}`);
+  const card = await page.textContent(`.rv-case[data-case="${CASE_3_5}"]`);
+  assert(card?.includes('Child-Pugh points for albumin') && card.includes('2 points') && card.includes('1 point'), `case before → after: ${card}`);
+  const bump = page.locator('[data-testid="review-bump"]');
+  const required = await bump.getAttribute('data-required');
+  const bumpText = await bump.textContent();
+  assert(required === 'major', `a changed derived value requires a major bump: ${required}`);
+  assert(bumpText?.includes('Version in the manifest') && bumpText.includes('0.1.0') && bumpText.includes('0.2.0'), `manifest version vs required: ${bumpText}`);
+  assert(bumpText?.includes('must change'), 'the unchanged manifest version is flagged');
+  await page.click('[data-testid="copy-markdown"]');
+  await page.waitForSelector('[data-testid="copied"]');
+  const md = await page.evaluate(() => navigator.clipboard.readText()).catch(() => '') || await page.textContent('[data-testid="review-markdown"]');
+  console.log(`    review computed in ${await page.getAttribute('[data-testid="review"]', 'data-ms')} ms (worker)`);
+  assert(md?.includes('## Guideline diff') && md.includes('child_pugh_albumin_points') && md.includes('threshold 3.5 → 3.4') && md.includes(CASE_3_5), `markdown for the pull request: ${md?.slice(0, 400)}`);
+  await shot(page, '11-review');
+});
+
+await test('a grade change shows in the Review view as a downgrade', async () => {
+  const REC = 'nodes/hepatic-resection/hepatic_resection_1.json';
+  await openNode(page, REC);
+  const doc = JSON.parse(disk(REC));
+  assert(doc.clauses[0].grade === 'A1', `hepatic resection 1a is graded A1: ${doc.clauses[0].grade}`);
+  doc.clauses[0].grade = 'A2';
+  await setText(page, JSON.stringify(doc, null, 2));
+  await page.waitForSelector('[data-testid="state"]:text("Unsaved draft")');
+  await page.click('[data-testid="review-link"]');
+  await page.waitForSelector('.rv-entity[data-node="hepatic_resection_1"] .rv-change[data-category="grade"]', { timeout: 15000 });
+  const grade = await page.textContent('.rv-entity[data-node="hepatic_resection_1"] .rv-change[data-category="grade"]');
+  assert(grade?.includes('A1') && grade.includes('A2') && grade.includes('downgrade'), `A1 → A2 as a downgrade: ${grade}`);
+  assert(await page.locator('.rv-entity[data-node="child_pugh_albumin_points"]').count() === 1, 'both drafts are reviewed together');
+  assert((await page.locator('[data-testid="review-bump"]').getAttribute('data-required')) === 'major', 'a grade change requires major');
+  await shot(page, '12-review-grade');
+  copyFileSync(join(OUT, '12-review-grade.png'), join(ROOT, 'editor', 'screenshots', 'editor-review.png'));
+  await openNode(page, REC);
+  await page.click('button:text("Discard draft")');
+  await page.waitForSelector('[data-testid="state"]:text("Saved")');
 });
 
 await test('an invalid edit shows a marker and is not written to disk', async () => {
