@@ -301,8 +301,10 @@ await test("a second tab's stale save is refused with a clear message", async ()
   await shot(page, '09-conflict');
   await page.click('text=Show their version (discard my draft)');
   await page.waitForSelector('[data-testid="state"]:text("Saved")');
+  // The label and the editor's text update in separate renders: wait for the text, then check it.
+  await page.waitForFunction((t) => window.__editor?.getModel()?.getValue() === t, theirs, { timeout: 5000 }).catch(() => {});
   const text = await page.evaluate(() => window.__editor!.getModel()!.getValue());
-  assert(text === theirs, 'their version is shown');
+  assert(text === theirs, `their version is shown (editor has ${text.length} characters, theirs ${theirs.length})`);
 });
 
 await test('an ad-hoc patient is saved as a new case after ticking its expected outcome', async () => {
