@@ -38,7 +38,7 @@ export function ImpactPanel({ g, impact, pending, hasDrafts, onOpenCase }: {
     <aside className="impact" data-testid="impact" data-seq={impact?.seq ?? 0} data-pending={pending ? 'true' : 'false'}>
       <h3>Impact on regression cases {pending ? <span className="spinner" title="updating">⟳</span> : null}</h3>
       {body}
-      {impact?.compared ? <p className="muted small">{impact.changedNodes.length} changed item(s); {impact.evaluatedNodes} node(s) re-evaluated per case in {impact.ms.toFixed(0)} ms.</p> : null}
+      {impact?.compared ? <p className="muted small">{impact.changedNodes.length} changed item(s); {impact.comparison?.casesCompared ?? 0} cases compared in {impact.ms.toFixed(0)} ms.</p> : null}
     </aside>
   );
 }

@@ -1,5 +1,5 @@
 // Shared helpers of the editor: document types by path, names, vocabulary, var references.
-import { parseSource, type Case, type Finding, type Guideline, type GuidelineNode, type InputDef, type JsonValue, type Logic, type RuleNode, type SourceFile } from '../engine/index.ts';
+import { parseSource, type Case, type Finding, type Guideline, type GuidelineNode, type InputDef, type JsonValue, type RuleNode, type SourceFile } from '../engine/index.ts';
 
 export interface SavedFile extends SourceFile { version: string }
 export type DocType = 'input' | 'node' | 'case' | 'manifest' | 'other';
@@ -50,27 +50,6 @@ export function showValue(g: Guideline, id: string, v: JsonValue | { undecided: 
     return unit ? (unit === 'points' ? `${v} point${v === 1 ? '' : 's'}` : `${v} ${unit}`) : String(v);
   }
   return JSON.stringify(v);
-}
-
-/** Root names an expression reads ({"var": "albumin"} → albumin; "tumors.size" → tumors). */
-export function readsOf(logic: Logic, out = new Set<string>()): Set<string> {
-  if (Array.isArray(logic)) { for (const l of logic) readsOf(l, out); return out; }
-  if (logic && typeof logic === 'object') {
-    for (const [op, arg] of Object.entries(logic)) {
-      if (op === 'var') {
-        const p = Array.isArray(arg) ? arg[0] : arg;
-        if (typeof p === 'string' && p) out.add(p.split(/[.[]/)[0]);
-        else readsOf(arg as Logic, out);
-      } else readsOf(arg as Logic, out);
-    }
-  }
-  return out;
-}
-
-export function nodeExpressions(n: GuidelineNode): Logic[] {
-  if (n.kind === 'definition') return [n.expr];
-  if (isRule(n)) return n.clauses.map((c) => c.when);
-  return [];
 }
 
 /** The JSON value at a pointer inside a document. */

@@ -2,11 +2,12 @@
 // cases change, which recommendation or clause moved between applies / does-not-apply /
 // undecided, which definition changed value. One function for the editor's impact panel and the
 // reviewer's diff.
-import { evaluate, type EvaluationResult } from './evaluate.ts';
+import { evaluate, reevaluate, type EvaluationResult } from './evaluate.ts';
+import { definitionOrder, rootNames } from './graph.ts';
 import { EngineError } from './errors.ts';
 import { sameJson } from './logic.ts';
 import { validateFacts, type Facts } from './facts.ts';
-import type { Case, Guideline, InputDef, JsonValue } from './types.ts';
+import type { Case, DefinitionNode, Guideline, GuidelineNode, InputDef, JsonValue, RuleNode } from './types.ts';
 
 export interface StatusChange { key: string; before: string; after: string }
 export interface ValueChange { id: string; before: JsonValue | { undecided: string[] }; after: JsonValue | { undecided: string[] } }
@@ -100,6 +101,66 @@ export interface CompareOptions {
    * drafts with one saved version (the editor): the base side is then evaluated once per case.
    */
   baselineCache?: Map<Case, CaseOutcome>;
+  /**
+   * Re-evaluate only the changed nodes for each case when the change allows it (default true).
+   * The result is the same as evaluating the whole draft; `false` forces the whole evaluation.
+   */
+  incremental?: boolean;
+}
+
+/**
+ * What changed between two versions, when it can be re-evaluated node by node: the changed
+ * definitions (in the draft's dependency order) and rules. Undefined when the change is
+ * structural (an input, an added or removed definition or rule, a changed kind): then every case
+ * is evaluated in full.
+ */
+interface Delta {
+  /** the changed definitions and rules, definitions in dependency order first */
+  nodes: (DefinitionNode | RuleNode)[];
+  definitions: string[];
+  /** the changed nodes and everything that reads a changed definition, transitively, in order */
+  downstream: (DefinitionNode | RuleNode)[];
+}
+
+function deltaOf(base: Guideline, draft: Guideline): Delta | undefined {
+  if (JSON.stringify(base.inputs) !== JSON.stringify(draft.inputs)) return undefined;
+  const evaluated = (g: Guideline) => new Map(g.nodes.filter((n) => n.kind !== 'table').map((n) => [n.id, n]));
+  const a = evaluated(base);
+  const b = evaluated(draft);
+  if (a.size !== b.size) return undefined;
+  const changed = new Set<string>();
+  for (const [id, nb] of b) {
+    const na = a.get(id);
+    if (!na || na.kind !== nb.kind) return undefined;
+    const logicOf = (n: GuidelineNode) => JSON.stringify(n.kind === 'definition' ? n.expr : (n as RuleNode).clauses.map((c) => [c.id, c.grade, c.when]));
+    if (logicOf(na) !== logicOf(nb)) changed.add(id);
+  }
+  const order = definitionOrder(draft);
+  const allRules = draft.nodes.filter((n): n is RuleNode => n.kind === 'recommendation' || n.kind === 'practice-point');
+  const definitions = order.filter((d) => changed.has(d.id));
+  const rules = allRules.filter((r) => changed.has(r.id));
+  // Everything downstream of a changed definition: in dependency order, a node is affected when
+  // it is changed or reads an affected definition.
+  const affected = new Set(changed);
+  for (const d of order) if (!affected.has(d.id) && [...rootNames(d)].some((n) => affected.has(n))) affected.add(d.id);
+  const downstream = [...order.filter((d) => affected.has(d.id)), ...allRules.filter((r) => affected.has(r.id) || [...rootNames(r)].some((n) => affected.has(n)))];
+  return { nodes: [...definitions, ...rules], definitions: definitions.map((d) => d.id), downstream };
+}
+
+/**
+ * The draft's result for one case from the base result. Re-evaluate the changed nodes; if every
+ * changed definition keeps its value, nothing that reads it can change and the rest of the base
+ * result stands. Otherwise re-evaluate everything downstream of the change; every other node
+ * reads only unchanged values and keeps its base result.
+ */
+function patched(draft: Guideline, facts: Facts, before: EvaluationResult, delta: Delta): EvaluationResult {
+  const guideline = { id: draft.manifest.id, version: draft.manifest.version };
+  const r = reevaluate(draft, facts, before, delta.nodes);
+  if (delta.definitions.every((id) => sameJson(r.values[id] as JsonValue, before.values[id] as JsonValue))) {
+    return { ...before, guideline, rules: { ...before.rules, ...r.rules } };
+  }
+  const all = reevaluate(draft, facts, before, delta.downstream);
+  return { ...before, guideline, values: { ...before.values, ...all.values }, rules: { ...before.rules, ...all.rules } };
 }
 
 /**
@@ -110,13 +171,16 @@ export function compare(base: Guideline, draft: Guideline, cases?: Case[], optio
   const all = cases ?? [...new Map([...base.cases, ...draft.cases].map((c) => [c.id, c])).values()].sort((a, b) => (a.id < b.id ? -1 : 1));
   const changed: CaseChange[] = [];
   const cache = options.baselineCache;
+  const delta = options.incremental === false ? undefined : deltaOf(base, draft);
   for (const c of all) {
     let a = cache?.get(c);
     if (!a) {
       a = run(base, c);
       cache?.set(c, a);
     }
-    const b = run(draft, c);
+    // `a` was computed from this very case's facts, so the draft's result can start from it.
+    const fast = delta && a.result ? patched(draft, a.result.facts, a.result, delta) : undefined;
+    const b = fast ? { result: fast } : run(draft, c);
     if (a.error || b.error) {
       if (a.error !== b.error) changed.push({ id: c.id, title: c.title, outcomes: [], values: [], error: { before: a.error, after: b.error } });
       continue;

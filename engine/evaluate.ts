@@ -5,7 +5,7 @@ import { EngineError } from './errors.ts';
 import { validateFacts, type Facts } from './facts.ts';
 import { definitionOrder } from './graph.ts';
 import { ABSENT, evaluateLogic, isUnknown, sortedMissing, truthiness, Unknown, type EvalContext, type TraceEvent, type Val } from './logic.ts';
-import type { Grade, Guideline, InputDef, JsonValue, RuleNode, Status } from './types.ts';
+import type { DefinitionNode, Grade, Guideline, InputDef, JsonValue, RuleNode, Status } from './types.ts';
 
 export interface EvaluateOptions {
   /** Record a trace of every fact read and sub-expression value (default false). */
@@ -59,21 +59,20 @@ function prepare(g: Guideline): Prepared {
   return p;
 }
 
-export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, options: EvaluateOptions = {}): EvaluationResult {
-  const p = prepare(g);
-  const facts = options.trustedFacts ? (rawFacts as Facts) : validateFacts(g.inputs, rawFacts);
-  const trace: TraceEvent[] | undefined = options.trace ? [] : undefined;
-  const computed = new Map<string, Val>();
-
-  const resolveRoot = (name: string, ctx: EvalContext, pointer: string): Val | typeof ABSENT => {
+/**
+ * Variable lookup for one evaluation: facts by input id, definitions from `values` (the values
+ * computed so far). The read is recorded in the trace when there is one.
+ */
+function resolverFor(p: Prepared, facts: Facts, values: Map<string, Val>) {
+  return (name: string, ctx: EvalContext, pointer: string): Val | typeof ABSENT => {
     let value: Val;
     let source: 'fact' | 'definition';
     if (p.inputs.has(name)) {
       source = 'fact';
       value = Object.prototype.hasOwnProperty.call(facts, name) ? facts[name] : new Unknown([name]);
-    } else if (computed.has(name)) {
+    } else if (values.has(name)) {
       source = 'definition';
-      value = computed.get(name)!;
+      value = values.get(name)!;
     } else {
       throw new EngineError('unknown-reference', `"${name}" is neither an input nor a definition. Run the checker: it names the closest match.`, { node: ctx.node, pointer });
     }
@@ -84,7 +83,30 @@ export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, op
     }
     return value;
   };
+}
 
+function evaluateRule(rule: RuleNode, ctx: EvalContext): RuleResult {
+  const trace = ctx.trace;
+  const clauses: ClauseResult[] = rule.clauses.map((c, i) => {
+    const v = evaluateLogic(c.when, ctx, `/clauses/${i}/when`);
+    const result: ClauseResult = { id: c.id, grade: c.grade, status: statusOf(v) };
+    if (result.status === 'undecided') result.missing = [...(v as Unknown).missing];
+    trace?.push({ type: 'clause', node: rule.id, pointer: `/clauses/${i}`, clause: c.id, grade: c.grade, status: result.status, ...(result.missing ? { missing: result.missing } : {}) });
+    return result;
+  });
+  const status = combine(clauses.map((c) => c.status));
+  const result: RuleResult = { kind: rule.kind, status, clauses };
+  if (status === 'undecided') result.missing = sortedMissing(clauses.flatMap((c) => c.missing ?? []));
+  trace?.push({ type: 'rule', node: rule.id, pointer: '', status, ...(result.missing ? { missing: result.missing } : {}) });
+  return result;
+}
+
+export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, options: EvaluateOptions = {}): EvaluationResult {
+  const p = prepare(g);
+  const facts = options.trustedFacts ? (rawFacts as Facts) : validateFacts(g.inputs, rawFacts);
+  const trace: TraceEvent[] | undefined = options.trace ? [] : undefined;
+  const computed = new Map<string, Val>();
+  const resolveRoot = resolverFor(p, facts, computed);
   const ctxFor = (node: string): EvalContext => ({ mode: 'unknown', node, resolveRoot, data: null, trace });
 
   const values: Record<string, ValueResult> = {};
@@ -96,21 +118,7 @@ export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, op
   for (const id of p.valueIds) values[id] = toValueResult(computed.get(id)!);
 
   const rules: Record<string, RuleResult> = {};
-  for (const rule of p.rules) {
-    const ctx = ctxFor(rule.id);
-    const clauses: ClauseResult[] = rule.clauses.map((c, i) => {
-      const v = evaluateLogic(c.when, ctx, `/clauses/${i}/when`);
-      const result: ClauseResult = { id: c.id, grade: c.grade, status: statusOf(v) };
-      if (result.status === 'undecided') result.missing = [...(v as Unknown).missing];
-      trace?.push({ type: 'clause', node: rule.id, pointer: `/clauses/${i}`, clause: c.id, grade: c.grade, status: result.status, ...(result.missing ? { missing: result.missing } : {}) });
-      return result;
-    });
-    const status = combine(clauses.map((c) => c.status));
-    const result: RuleResult = { kind: rule.kind, status, clauses };
-    if (status === 'undecided') result.missing = sortedMissing(clauses.flatMap((c) => c.missing ?? []));
-    rules[rule.id] = result;
-    trace?.push({ type: 'rule', node: rule.id, pointer: '', status, ...(result.missing ? { missing: result.missing } : {}) });
-  }
+  for (const rule of p.rules) rules[rule.id] = evaluateRule(rule, ctxFor(rule.id));
   const out: EvaluationResult = {
     guideline: { id: g.manifest.id, version: g.manifest.version, ...(g.hash ? { hash: g.hash } : {}) },
     facts,
@@ -119,6 +127,34 @@ export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, op
   };
   if (trace) out.trace = trace;
   return out;
+}
+
+/**
+ * Re-evaluate a few nodes of `g` for one patient, reading every other definition's value from an
+ * earlier result: how a changed definition or rule is checked against many cases without
+ * evaluating the whole guideline again. `nodes` must be in dependency order; each definition's new
+ * value is used by the nodes after it. Facts must be validated already.
+ */
+export function reevaluate(g: Guideline, facts: Facts, earlier: EvaluationResult, nodes: readonly (DefinitionNode | RuleNode)[]): { values: Record<string, ValueResult>; rules: Record<string, RuleResult> } {
+  const p = prepare(g);
+  const env = new Map<string, Val>();
+  for (const [id, v] of Object.entries(earlier.values)) env.set(id, fromValueResult(v));
+  const resolveRoot = resolverFor(p, facts, env);
+  const values: Record<string, ValueResult> = {};
+  const rules: Record<string, RuleResult> = {};
+  for (const node of nodes) {
+    const ctx: EvalContext = { mode: 'unknown', node: node.id, resolveRoot, data: null };
+    if (node.kind === 'definition') {
+      const v = evaluateLogic(node.expr, ctx, '/expr');
+      env.set(node.id, v);
+      values[node.id] = toValueResult(v);
+    } else rules[node.id] = evaluateRule(node, ctx);
+  }
+  return { values, rules };
+}
+
+function fromValueResult(v: ValueResult): Val {
+  return v.missing ? new Unknown(v.missing, v.possible) : v.value!;
 }
 
 function withValue(ev: TraceEvent, v: Val): TraceEvent {
