@@ -33,6 +33,11 @@ export function describe(logic: Logic, vocab: Vocabulary): string {
   return d(logic, vocab, false);
 }
 
+/** "Portal hypertension" → "portal hypertension", but keep acronyms (HBsAg, ECOG, mUICC). */
+function lowerFirst(s: string): string {
+  return /^[A-Z][a-z]/.test(s) ? s[0].toLowerCase() + s.slice(1) : s;
+}
+
 function varName(l: JsonValue): string | undefined {
   if (isLogicObject(l) && 'var' in l) {
     const p = operands(l.var)[0];
@@ -63,7 +68,7 @@ function d(l: JsonValue, vocab: Vocabulary, nested: boolean): string {
       return wrap(args.map((a) => d(a, vocab, true)).join(` ${op} `));
     case '!': {
       const name = varName(args[0]);
-      return name ? `not ${vocab.title(name)}` : `not ${d(args[0], vocab, true)}`;
+      return name ? `not ${lowerFirst(vocab.title(name))}` : `not ${d(args[0], vocab, true)}`;
     }
     case '!!':
       return d(args[0], vocab, nested);
