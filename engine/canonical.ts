@@ -1,12 +1,10 @@
 // Canonical JSON: object keys sorted, no insignificant whitespace. Used for hashes and goldens,
 // so that the same content always gives the same bytes.
-import type { JsonValue } from './types.ts';
-
 export function canonicalJson(value: unknown, indent?: number): string {
   return JSON.stringify(sortKeys(value), null, indent);
 }
 
-export function sortKeys(value: unknown): unknown {
+function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
@@ -19,4 +17,3 @@ export function sortKeys(value: unknown): unknown {
   return value;
 }
 
-export type { JsonValue };

@@ -165,7 +165,7 @@ export function check(g: Guideline): Finding[] {
   return sortFindings(findings);
 }
 
-export function sortFindings(findings: Finding[]): Finding[] {
+function sortFindings(findings: Finding[]): Finding[] {
   const key = (f: Finding) => `${f.file ?? ''}\u0000${f.pointer}\u0000${f.code}\u0000${f.message}`;
   return findings.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
@@ -401,7 +401,7 @@ function checkPointers(node: GuidelineNode, file: string | undefined, add: (f: F
   });
 }
 
-export function resolvePointer(doc: unknown, pointer: string): unknown {
+function resolvePointer(doc: unknown, pointer: string): unknown {
   if (pointer === '') return doc;
   let cur: unknown = doc;
   for (const raw of pointer.slice(1).split('/')) {

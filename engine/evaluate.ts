@@ -177,7 +177,7 @@ function statusOf(v: Val): Status {
 }
 
 /** A recommendation applies when any clause applies, does not apply when none can. */
-export function combine(statuses: Status[]): Status {
+function combine(statuses: Status[]): Status {
   if (statuses.includes('applies')) return 'applies';
   if (statuses.every((s) => s === 'does-not-apply')) return 'does-not-apply';
   return 'undecided';

@@ -103,7 +103,7 @@ export function measure(value: unknown): { depth: number; size: number } {
   return { depth, size };
 }
 
-export function assertWithinLimits(logic: unknown, where: { node?: string; pointer?: string } = {}): void {
+function assertWithinLimits(logic: unknown, where: { node?: string; pointer?: string } = {}): void {
   const { depth, size } = measure(logic);
   if (depth > LIMITS.maxDepth) {
     throw new EngineError('logic-too-deep', `expression nests ${depth} levels deep (objects and arrays); the limit is ${LIMITS.maxDepth}. Split it into definitions.`, where);
@@ -278,7 +278,7 @@ export function sortedMissing(missing: Iterable<string>): string[] {
 const templates = new Map<string, JsonValue>();
 
 /** Apply a non-control operator to known values, with json-logic-js. */
-export function applyOperator(op: string, values: JsonValue[]): JsonValue {
+function applyOperator(op: string, values: JsonValue[]): JsonValue {
   const primitive = values.every((v) => v === null || typeof v !== 'object');
   if (primitive) return jsonLogic.apply({ [op]: values } as never) as JsonValue;
   const key = `${op}/${values.length}`;
