@@ -4,6 +4,7 @@ import { formatDocument, parseSource, type Case, type Finding, type Guideline, t
 import { loadFiles, saveFile } from './api.ts';
 import { CaseView } from './CaseView.tsx';
 import { loadDrafts, storeDraft, type Draft } from './drafts.ts';
+import { mergeComparisons } from './impact.ts';
 import type { WorkerIn, WorkerOut } from './impact.worker.ts';
 import { ImpactPanel } from './ImpactPanel.tsx';
 import { JsonEditor, modelFor, setModelText } from './JsonEditor.tsx';
@@ -20,6 +21,13 @@ const REVIEW = 'review';
 const routeOf = () => decodeURIComponent(location.hash.replace(/^#\/?/, ''));
 
 declare global { interface Window { __impactLog?: { seq: number; total: number; worker: number }[] } }
+
+/** One answer from the shares of the workers: the same findings in each, the comparisons joined. */
+function joinAnswers(parts: WorkerOut[]): WorkerOut {
+  const [first] = parts;
+  if (!first.compared || parts.some((p) => !p.comparison)) return first;
+  return { ...first, comparison: mergeComparisons(parts.map((p) => p.comparison!)), ms: Math.max(...parts.map((p) => p.ms)) };
+}
 
 export function App() {
   const [saved, setSavedState] = useState<Map<string, SavedFile> | null>(null);
@@ -40,7 +48,7 @@ export function App() {
   const [notice, setNotice] = useState<Notice | null>(null);
   const [adhoc, setAdhoc] = useState<Record<string, JsonValue>>({});
   const [caseTab, setCaseTab] = useState<'form' | 'json'>('form');
-  const worker = useRef<Worker>(null);
+  const workers = useRef<Worker[]>([]);
   const seq = useRef(0);
   const editAt = useRef(new Map<number, number>());
   const lastEdit = useRef(0);
@@ -89,19 +97,30 @@ export function App() {
     ]);
   }, [draftG]);
 
-  // --- impact worker -----------------------------------------------------------------------
+  // --- impact workers ----------------------------------------------------------------------
+  // The cases are shared between workers (one per core, at most two); their answers are joined
+  // when all have answered the latest edit.
   useEffect(() => {
-    const w = new Worker(new URL('./impact.worker.ts', import.meta.url), { type: 'module' });
-    w.onmessage = (ev: MessageEvent<WorkerOut>) => {
-      if (ev.data.seq !== seq.current) return; // a newer edit is on its way
-      setImpact(ev.data);
-      setPending(false);
-    };
-    worker.current = w;
-    return () => w.terminate();
+    const count = Math.max(1, Math.min(2, globalThis.navigator.hardwareConcurrency || 1));
+    const answers = new Map<number, WorkerOut[]>();
+    const ws = Array.from({ length: count }, () => new Worker(new URL('./impact.worker.ts', import.meta.url), { type: 'module' }));
+    for (const w of ws) {
+      w.onmessage = (ev: MessageEvent<WorkerOut>) => {
+        if (ev.data.seq !== seq.current) return; // a newer edit is on its way
+        const got = [...(answers.get(ev.data.seq) ?? []), ev.data];
+        if (got.length < ws.length) { answers.set(ev.data.seq, got); return; }
+        answers.clear();
+        setImpact(joinAnswers(got));
+        setPending(false);
+      };
+    }
+    workers.current = ws;
+    return () => ws.forEach((w) => w.terminate());
   }, []);
   useEffect(() => {
-    if (saved) worker.current?.postMessage({ type: 'baseline', files: [...saved.values()].map(({ path, text }) => ({ path, text })) } satisfies WorkerIn);
+    if (!saved) return;
+    const files = [...saved.values()].map(({ path, text }) => ({ path, text }));
+    workers.current.forEach((w, index) => w.postMessage({ type: 'baseline', files, shard: { index, count: workers.current.length } } satisfies WorkerIn));
   }, [saved]);
   useEffect(() => {
     if (!saved) return;
@@ -110,7 +129,8 @@ export function App() {
     const t = setTimeout(() => {
       const n = ++seq.current;
       editAt.current.set(n, lastEdit.current);
-      worker.current?.postMessage({ type: 'draft', seq: n, drafts: [...drafts].map(([path, d]) => ({ path, text: d.text })) } satisfies WorkerIn);
+      const message = { type: 'draft', seq: n, drafts: [...drafts].map(([path, d]) => ({ path, text: d.text })) } satisfies WorkerIn;
+      for (const w of workers.current) w.postMessage(message);
     }, 150);
     return () => clearTimeout(t);
   }, [drafts, saved]);

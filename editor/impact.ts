@@ -1,19 +1,24 @@
-// compare() with the baseline side cached: between two edits, the saved guideline's results do
-// not change, so only the draft is re-evaluated (the engine's compare() with a baseline cache).
+// The impact comparison split across workers: each worker compares its share of the cases (every
+// count-th case from its index), with the saved side's results cached between edits, and the
+// app joins the shares into exactly what the engine's compare() gives for all of them.
 import { compare, type Case, type CaseOutcome, type Comparison, type Guideline } from '../engine/index.ts';
 
-export class CachedComparer {
-  private cache = new Map<string, Map<Case, CaseOutcome>>();
+export interface Shard { index: number; count: number }
 
-  /** `key` names the baseline guideline `base` (e.g. which nodes it keeps); a new key starts a new cache. */
-  compare(key: string, base: Guideline, draft: Guideline): Comparison {
-    let seen = this.cache.get(key);
-    if (!seen) {
-      if (this.cache.size > 8) this.cache.clear();
-      this.cache.set(key, (seen = new Map()));
-    }
-    return compare(base, draft, undefined, { baselineCache: seen });
-  }
+/** The cases compare() runs by default, in its order: both versions' cases, the draft's copy winning. */
+export function casesOf(base: Guideline, draft: Guideline): Case[] {
+  return [...new Map([...base.cases, ...draft.cases].map((c) => [c.id, c])).values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+}
 
-  reset(): void { this.cache.clear(); }
+export function compareShard(base: Guideline, draft: Guideline, shard: Shard, baselineCache: Map<Case, CaseOutcome>): Comparison {
+  const mine = casesOf(base, draft).filter((_, i) => i % shard.count === shard.index);
+  return compare(base, draft, mine, { baselineCache });
+}
+
+/** Join the shares into one comparison (changed cases in id order, as compare() lists them). */
+export function mergeComparisons(parts: Comparison[]): Comparison {
+  return {
+    casesCompared: parts.reduce((n, p) => n + p.casesCompared, 0),
+    changed: parts.flatMap((p) => p.changed).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+  };
 }

@@ -2,12 +2,12 @@
 // compare the draft with the saved baseline over every regression case (engine compare()).
 // compare() re-evaluates only the changed nodes per case (and the whole draft only where a
 // changed definition takes a new value), with the saved side's results cached between edits.
-import { check, parseSource, type Comparison, type Finding, type Guideline, type SourceFile } from '../engine/index.ts';
-import { CachedComparer } from './impact.ts';
+import { check, parseSource, type Case, type CaseOutcome, type Comparison, type Finding, type Guideline, type SourceFile } from '../engine/index.ts';
+import { compareShard, type Shard } from './impact.ts';
 import { referenceSignature, withDrafts } from './model.ts';
 
 export type WorkerIn =
-  | { type: 'baseline'; files: SourceFile[] }
+  | { type: 'baseline'; files: SourceFile[]; shard: Shard }
   | { type: 'draft'; seq: number; drafts: SourceFile[] };
 
 export interface WorkerOut {
@@ -26,7 +26,9 @@ let baseFiles: SourceFile[] = [];
 let base: Guideline | undefined;
 let baseErrors = new Set<string>();
 let baseSignature = '';
-const comparer = new CachedComparer();
+let shard: Shard = { index: 0, count: 1 };
+/** The saved guideline's result for each case: it does not change between edits. */
+const baselineCache = new Map<Case, CaseOutcome>();
 const key = (f: Finding) => `${f.code}\u0000${f.file ?? ''}\u0000${f.pointer}\u0000${f.message}`;
 
 function analyse(files: SourceFile[]) {
@@ -49,7 +51,8 @@ self.onmessage = (ev: MessageEvent<WorkerIn>) => {
     const r = analyse(baseFiles);
     base = r.guideline;
     baseSignature = referenceSignature(base);
-    comparer.reset();
+    shard = msg.shard;
+    baselineCache.clear();
     baseErrors = new Set(r.findings.filter((f) => f.severity === 'error').map(key));
     return;
   }
@@ -72,7 +75,7 @@ self.onmessage = (ev: MessageEvent<WorkerIn>) => {
     // compare() re-evaluates only the changed nodes for each case, and the whole draft only for
     // the cases where a changed definition takes a new value.
     const changed = changedIds(base, draft);
-    const comparison = changed.length || msg.drafts.some((d) => d.path.startsWith('cases/')) ? comparer.compare('saved', base, draft) : { casesCompared: draft.cases.length, changed: [] };
+    const comparison = changed.length || msg.drafts.some((d) => d.path.startsWith('cases/')) ? compareShard(base, draft, shard, baselineCache) : { casesCompared: 0, changed: [] };
     out = { type: 'result', seq: msg.seq, findings, compared: true, comparison, changedNodes: changed, ms: performance.now() - t0 };
   }
   (self as unknown as Worker).postMessage(out);
