@@ -1,5 +1,5 @@
 // Shared helpers of the editor: document types by path, names, vocabulary, var references.
-import { parseSource, type Case, type Finding, type Guideline, type GuidelineNode, type InputDef, type JsonValue, type RuleNode, type SourceFile } from '../engine/index.ts';
+import { nodeLabel, parseSource, type Case, type Finding, type Guideline, type GuidelineNode, type InputDef, type JsonValue, type RuleNode, type SourceFile } from '../engine/index.ts';
 
 export interface SavedFile extends SourceFile { version: string }
 export type DocType = 'input' | 'node' | 'case' | 'manifest' | 'other';
@@ -18,10 +18,7 @@ export function modelUri(path: string): string {
 export const isRule = (n: GuidelineNode): n is RuleNode => n.kind === 'recommendation' || n.kind === 'practice-point';
 
 export function ruleLabel(n: GuidelineNode | undefined, id: string): string {
-  if (!n) return id;
-  if (n.kind === 'recommendation') return `${n.topic}${n.subgroup ? ` (${n.subgroup})` : ''} ${n.number}`;
-  if (n.kind === 'practice-point') return `Practice point: ${n.title}`;
-  return n.title ?? id;
+  return n ? nodeLabel(n) : id;
 }
 
 /** "hepatic_resection_2.b" → "Hepatic resection 2, clause b". */

@@ -1,7 +1,14 @@
 // Conditions in words, for people who do not read JSON-Logic: "Child-Pugh class is A and
 // ECOG performance status ≤ 1". Names come from the data dictionary; units are shown.
 import { isLogicObject, operands } from './logic.ts';
-import type { Guideline, JsonValue, Logic } from './types.ts';
+import type { Guideline, GuidelineNode, JsonValue, Logic } from './types.ts';
+
+/** How a node is named to people: "Systemic therapies [Second-line therapies] 4", "Practice point: ...". */
+export function nodeLabel(n: GuidelineNode): string {
+  if (n.kind === 'recommendation') return `${n.topic}${n.subgroup ? ` [${n.subgroup}]` : ''} ${n.number}`;
+  if (n.kind === 'practice-point') return `Practice point: ${n.title}`;
+  return n.title;
+}
 
 export interface Vocabulary {
   title(name: string): string;

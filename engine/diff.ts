@@ -4,7 +4,7 @@
 // panel), and the version bump the change requires (version.ts). Pure: no fs, runs in the browser.
 import { contentHash } from './bundle.ts';
 import { compare, type Comparison } from './compare.ts';
-import { describe, vocabularyOf, type Vocabulary } from './describe.ts';
+import { describe, nodeLabel, vocabularyOf, type Vocabulary } from './describe.ts';
 import { formatCitation } from './explain.ts';
 import { escapeSegment, isLogicObject, sameJson } from './logic.ts';
 import type {
@@ -165,12 +165,6 @@ export function diffCases(a: Case[], b: Case[]): CaseDiff[] {
     else if (!sameJson(x as unknown as JsonValue, y as unknown as JsonValue)) out.push({ id, title: y.title, status: 'changed' });
   }
   return out;
-}
-
-export function nodeLabel(n: GuidelineNode): string {
-  if (n.kind === 'recommendation') return `${n.topic}${n.subgroup ? ` [${n.subgroup}]` : ''} ${n.number}`;
-  if (n.kind === 'practice-point') return `Practice point: ${n.title}`;
-  return n.title;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // the grade and the citation of every recommendation. Two modes, as OPA's --explain:
 // "summary" (what applies, what is undecided and why, the key derived values) and "full"
 // (also every recommendation that does not apply, with the condition that failed).
-import { describe, vocabularyOf, type Vocabulary } from './describe.ts';
+import { describe, nodeLabel, vocabularyOf, type Vocabulary } from './describe.ts';
 import type { EvaluationResult } from './evaluate.ts';
 import type { TraceEvent } from './logic.ts';
 import type { Citation, DefinitionNode, Guideline, JsonValue, Logic, RuleNode } from './types.ts';
@@ -29,11 +29,6 @@ export function compressRefs(refs: number[]): string {
     i = j;
   }
   return out.join(', ');
-}
-
-function ruleLabel(r: RuleNode): string {
-  if (r.kind === 'recommendation') return `${r.topic}${r.subgroup ? ` [${r.subgroup}]` : ''} ${r.number}`;
-  return `Practice point: ${r.title}`;
 }
 
 function show(v: JsonValue, unit?: string): string {
@@ -91,7 +86,7 @@ export function explain(g: Guideline, result: EvaluationResult, mode: ExplainMod
     const rr = result.rules[r.id];
     r.clauses.forEach((c, i) => {
       if (rr.clauses[i].status !== 'applies') return;
-      lines.push(`  ✔ ${ruleLabel(r)}${r.clauses.length > 1 ? ` (${c.id})` : ''} ${c.grade ? `[${c.grade}]` : '[ungraded]'} ${c.action.type}: ${c.action.label}`);
+      lines.push(`  ✔ ${nodeLabel(r)}${r.clauses.length > 1 ? ` (${c.id})` : ''} ${c.grade ? `[${c.grade}]` : '[ungraded]'} ${c.action.type}: ${c.action.label}`);
       lines.push(`      "${c.text}"`);
       lines.push(`      because ${describe(c.when, vocab)}`);
       lines.push(`      source: ${r.citations.map(formatCitation).join(' | ')}`);
@@ -105,7 +100,7 @@ export function explain(g: Guideline, result: EvaluationResult, mode: ExplainMod
     const rr = result.rules[r.id];
     r.clauses.forEach((c, i) => {
       if (rr.clauses[i].status !== 'undecided') return;
-      lines.push(`  ? ${ruleLabel(r)}${r.clauses.length > 1 ? ` (${c.id})` : ''} ${c.grade ? `[${c.grade}]` : '[ungraded]'} ${c.action.label}`);
+      lines.push(`  ? ${nodeLabel(r)}${r.clauses.length > 1 ? ` (${c.id})` : ''} ${c.grade ? `[${c.grade}]` : '[ungraded]'} ${c.action.label}`);
       lines.push(`      needs ${rr.clauses[i].missing!.map(missingLabel).join(', ')}`);
       if (mode === 'full') lines.push(`      condition: ${describe(c.when, vocab)}`);
     });
@@ -117,7 +112,7 @@ export function explain(g: Guideline, result: EvaluationResult, mode: ExplainMod
   if (mode === 'full') {
     const values = opValues(result.trace ?? []);
     for (const r of notApplies) {
-      lines.push(`  ✘ ${ruleLabel(r)} ${r.clauses.map((c) => c.grade ?? 'ungraded').join(', ')}: ${r.clauses.map((c) => c.action.label).join('; ')}`);
+      lines.push(`  ✘ ${nodeLabel(r)} ${r.clauses.map((c) => c.grade ?? 'ungraded').join(', ')}: ${r.clauses.map((c) => c.action.label).join('; ')}`);
       r.clauses.forEach((c, i) => {
         lines.push(`      condition: ${describe(c.when, vocab)}`);
         const failed = failedParts(c.when, `/clauses/${i}/when`, values.get(r.id));
@@ -125,7 +120,7 @@ export function explain(g: Guideline, result: EvaluationResult, mode: ExplainMod
       });
     }
   } else if (notApplies.length) {
-    lines.push(`  ${notApplies.map(ruleLabel).join(', ')}`);
+    lines.push(`  ${notApplies.map(nodeLabel).join(', ')}`);
     lines.push('  (use --explain=full for the conditions)');
   }
   return lines.join('\n') + '\n';

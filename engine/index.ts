@@ -14,7 +14,7 @@ export { check } from './check.ts';
 export { runCase, runCases, compareExpectations, type CaseRun, type Mismatch } from './cases.ts';
 export { coverage, type CoverageReport } from './coverage.ts';
 export { explain, formatCitation, type ExplainMode } from './explain.ts';
-export { describe, vocabularyOf } from './describe.ts';
+export { describe, nodeLabel, vocabularyOf } from './describe.ts';
 export { makeBundle, readBundle, contentHash, bundleFileName, signaturePayload, BUNDLE_FORMAT } from './bundle.ts';
 export { canonicalJson } from './canonical.ts';
 export { interpretationRegister, type RegisterEntry } from './interpretations.ts';
@@ -22,7 +22,7 @@ export { compare, diffResults, type Comparison, type CaseChange, type CaseOutcom
 export { treatmentOptions, formatTreatmentOptions, TREATMENT_CHAPTERS, TREATMENT_OPTIONS_NOTICE, type TreatmentOption, type TreatmentOptionsView, type TreatmentOptionsOptions, type ContextValue } from './treatment-options.ts';
 export { formatDocument, orderDocument } from './format.ts';
 export {
-  diffGuidelines, diffEntities, diffCases, gradeDirection, nodeLabel, citationText,
+  diffGuidelines, diffEntities, diffCases, gradeDirection, citationText,
   type GuidelineDiff, type EntityDiff, type FieldChange, type ChangeCategory, type Direction, type CaseDiff, type DiffOptions, type Side, type EntityKind,
 } from './diff.ts';
 export {

@@ -10,6 +10,7 @@
 // "recommend", then "consider", then statements of evidence ("information"); within a rank the
 // stronger grade first (A1 before A2 before B1 ...; ungraded last), then chapter order and number.
 // Clauses advising against a treatment ("not-recommended") are listed apart.
+import { nodeLabel } from './describe.ts';
 import { formatCitation } from './explain.ts';
 import type { EvaluationResult } from './evaluate.ts';
 import type { ActionType, Grade, Guideline, JsonValue, RuleNode, Status } from './types.ts';
@@ -71,11 +72,6 @@ function rank(o: TreatmentOption): number {
   return o.action === 'recommend' ? 1 : o.action === 'consider' ? 2 : 3;
 }
 
-function ruleLabel(r: RuleNode): string {
-  if (r.kind === 'recommendation') return `${r.topic}${r.subgroup ? ` [${r.subgroup}]` : ''} ${r.number}`;
-  return `Practice point: ${r.title}`;
-}
-
 function chapterOf(g: Guideline, r: RuleNode): string | undefined {
   const folder = g.origins[`node:${r.id}`]?.folder.split('/')[0];
   if (folder) return folder;
@@ -115,7 +111,7 @@ export function treatmentOptions(g: Guideline, result: EvaluationResult, options
       const status: Status = rr.clauses[i]?.status;
       if (status !== 'applies' && status !== 'undecided') return;
       const o: TreatmentOption = {
-        rule: r.id, clause: c.id, kind: r.kind, label: `${ruleLabel(r)}${r.clauses.length > 1 ? ` (${c.id})` : ''}`, chapter, grade: c.grade, action: c.action.type,
+        rule: r.id, clause: c.id, kind: r.kind, label: `${nodeLabel(r)}${r.clauses.length > 1 ? ` (${c.id})` : ''}`, chapter, grade: c.grade, action: c.action.type,
         intervention: c.action.intervention, interventionLabel: c.action.label, text: c.text,
         citations: r.citations.map(formatCitation),
       };
