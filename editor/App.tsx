@@ -1,6 +1,7 @@
 // The authoring editor: navigator | node or case view | impact panel.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { formatDocument, parseSource, type Case, type Finding, type Guideline, type JsonValue } from '../engine/index.ts';
+import { formatDocument, parseSource } from '../engine/authoring/index.ts';
+import { type Case, type Finding, type Guideline, type JsonValue } from '../engine/runtime/index.ts';
 import { loadFiles, saveFile } from './api.ts';
 import { CaseView } from './CaseView.tsx';
 import { loadDrafts, storeDraft, type Draft } from './drafts.ts';

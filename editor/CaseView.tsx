@@ -1,7 +1,8 @@
 // A regression case (or an ad-hoc patient): facts in a form built from the data dictionary, the
 // result against the draft guideline, the expectations checked, and the trace.
 import { useMemo, useState } from 'react';
-import { compareExpectations, evaluate, EngineError, type Case, type EvaluationResult, type Guideline, type InputDef, type JsonValue } from '../engine/index.ts';
+import { compareExpectations } from '../engine/authoring/index.ts';
+import { evaluate, EngineError, type Case, type EvaluationResult, type Guideline, type InputDef, type JsonValue } from '../engine/runtime/index.ts';
 import { isRule, outcomeLabel, ruleLabel, showValue, slug, STATUS_WORDS } from './model.ts';
 import { Grade } from './Readable.tsx';
 import { TraceTree } from './Trace.tsx';

@@ -1,6 +1,6 @@
 // Which regression cases change if the draft were saved: before → after per recommendation,
 // clause and derived value. Computed off the main thread (impact.worker.ts).
-import type { Guideline } from '../engine/index.ts';
+import type { Guideline } from '../engine/runtime/index.ts';
 import type { WorkerOut } from './impact.worker.ts';
 import { outcomeLabel, showValue, STATUS_WORDS } from './model.ts';
 

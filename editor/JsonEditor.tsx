@@ -1,7 +1,7 @@
 // The Monaco editor of one document, with the checker's findings as markers at their JSON pointers.
 import Editor from '@monaco-editor/react';
 import { useEffect, useRef } from 'react';
-import type { Finding } from '../engine/index.ts';
+import type { Finding } from '../engine/runtime/index.ts';
 import { monaco } from './monaco-setup.ts';
 import { pointerSpans, spanFor } from './jsonpos.ts';
 import { modelUri } from './model.ts';

@@ -2,7 +2,7 @@
 // interpretation flags), practice points, definitions and tables; patient facts; cases. Search by
 // text, id or grade.
 import { useState } from 'react';
-import type { Guideline, GuidelineNode } from '../engine/index.ts';
+import type { Guideline, GuidelineNode } from '../engine/runtime/index.ts';
 import { isRule } from './model.ts';
 import { Grade } from './Readable.tsx';
 

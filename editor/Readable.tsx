@@ -1,5 +1,5 @@
 // The node in plain words: statement, clauses with grade and condition, citations, interpretations.
-import { describe, formatCitation, vocabularyOf, type Citation, type Guideline, type Interpretation } from '../engine/index.ts';
+import { describe, formatCitation, vocabularyOf, type Citation, type Guideline, type Interpretation } from '../engine/runtime/index.ts';
 import { inputRange } from './model.ts';
 
 const ACTION_WORDS: Record<string, string> = { recommend: 'Recommended', consider: 'May be considered', 'not-recommended': 'Not recommended', information: 'Information' };

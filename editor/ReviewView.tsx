@@ -3,7 +3,8 @@
 // each changed item and what kind of change it is, the regression cases whose outcome moves, and
 // the version bump the change requires. Computed off the main thread (review.worker.ts).
 import { useEffect, useRef, useState } from 'react';
-import { suggestVersion, type EntityDiff, type FieldChange, type Guideline, type GuidelineDiff, type JsonValue } from '../engine/index.ts';
+import { suggestVersion, type EntityDiff, type FieldChange, type GuidelineDiff } from '../engine/review/index.ts';
+import { type Guideline, type JsonValue } from '../engine/runtime/index.ts';
 import type { Draft } from './drafts.ts';
 import type { SavedFile } from './model.ts';
 import { outcomeLabel, showValue, STATUS_WORDS } from './model.ts';

@@ -2,7 +2,7 @@
 // pointer, each with its value; the parts that decided the result are highlighted. Nodes come in
 // three groups: what the case is about (with what it is computed from), the recommendations that
 // apply, and everything else (collapsed).
-import { describe, formatCitation, vocabularyOf, type EvaluationResult, type Guideline, type GuidelineNode, type JsonValue, type TraceEvent } from '../engine/index.ts';
+import { describe, formatCitation, vocabularyOf, type EvaluationResult, type Guideline, type GuidelineNode, type JsonValue, type TraceEvent } from '../engine/runtime/index.ts';
 import { atPointer, isRule, ruleLabel, showValue } from './model.ts';
 import { Grade } from './Readable.tsx';
 

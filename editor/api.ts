@@ -1,5 +1,5 @@
 // The local server's API (engine/node/server.ts).
-import type { Finding } from '../engine/index.ts';
+import type { Finding } from '../engine/runtime/index.ts';
 import type { SavedFile } from './model.ts';
 
 export async function loadFiles(): Promise<SavedFile[]> {

@@ -1,7 +1,8 @@
 // The impact comparison split across workers: each worker compares its share of the cases (every
 // count-th case from its index), with the saved side's results cached between edits, and the
 // app joins the shares into exactly what the engine's compare() gives for all of them.
-import { compare, type Case, type CaseOutcome, type Comparison, type Guideline } from '../engine/index.ts';
+import { compare, type CaseOutcome, type Comparison } from '../engine/authoring/index.ts';
+import { type Case, type Guideline } from '../engine/runtime/index.ts';
 
 export interface Shard { index: number; count: number }
 

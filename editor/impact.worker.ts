@@ -2,7 +2,8 @@
 // compare the draft with the saved baseline over every regression case (engine compare()).
 // compare() re-evaluates only the changed nodes per case (and the whole draft only where a
 // changed definition takes a new value), with the saved side's results cached between edits.
-import { check, parseSource, type Case, type CaseOutcome, type Comparison, type Finding, type Guideline, type SourceFile } from '../engine/index.ts';
+import { check, parseSource, type CaseOutcome, type Comparison, type SourceFile } from '../engine/authoring/index.ts';
+import { type Case, type Finding, type Guideline } from '../engine/runtime/index.ts';
 import { compareShard, type Shard } from './impact.ts';
 import { referenceSignature, withDrafts } from './model.ts';
 

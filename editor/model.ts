@@ -1,5 +1,6 @@
 // Shared helpers of the editor: document types by path, names, vocabulary, var references.
-import { nodeLabel, parseSource, type Case, type Finding, type Guideline, type GuidelineNode, type InputDef, type JsonValue, type RuleNode, type SourceFile } from '../engine/index.ts';
+import { nodeLabel, type Case, type Finding, type Guideline, type GuidelineNode, type InputDef, type JsonValue, type RuleNode } from '../engine/runtime/index.ts';
+import { parseSource, type SourceFile } from '../engine/authoring/index.ts';
 
 export interface SavedFile extends SourceFile { version: string }
 export type DocType = 'input' | 'node' | 'case' | 'manifest' | 'other';

@@ -1,7 +1,9 @@
 // Off the main thread: the reviewer's diff (engine diffGuidelines) between the guideline as saved
 // on disk and the guideline with every draft applied, and its Markdown for a pull request. The
 // same function and the same report as `npx guideline diff`.
-import { diffGuidelines, formatDiff, parseSource, type Guideline, type GuidelineDiff, type SourceFile } from '../engine/index.ts';
+import { diffGuidelines, formatDiff, type GuidelineDiff } from '../engine/review/index.ts';
+import { parseSource, type SourceFile } from '../engine/authoring/index.ts';
+import { type Guideline } from '../engine/runtime/index.ts';
 import { withDrafts } from './model.ts';
 
 export type ReviewIn =

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import bundleSchema from '../schema/bundle.schema.json' with { type: 'json' };
 import guidelineSchema from '../schema/guideline.schema.json' with { type: 'json' };
-import { contentHash, EngineError, makeBundle, readBundle, type Bundle, type BundleSignature } from '../engine/index.ts';
+import { contentHash, EngineError, makeBundle, readBundle, type Bundle, type BundleSignature } from '../engine/runtime/index.ts';
 import { main } from '../engine/node/cli.ts';
 import { loadGuideline } from '../engine/node/load.ts';
 import { generateSigningKeys, signBundle, verifyBundle } from '../engine/node/sign.ts';

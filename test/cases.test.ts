@@ -2,8 +2,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { goldenOf } from '../engine/golden.ts';
-import { canonicalJson, makeBundle, readBundle, runCase } from '../engine/index.ts';
+import { goldenOf } from '../engine/authoring/golden.ts';
+import { canonicalJson, makeBundle, readBundle } from '../engine/runtime/index.ts';
+import { runCase } from '../engine/authoring/index.ts';
 import { loadGuideline } from '../engine/node/load.ts';
 import { GUIDELINE_DIR, ROOT } from './helpers.ts';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../engine/node/cli.ts';
-import { readBundle } from '../engine/index.ts';
+import { readBundle } from '../engine/runtime/index.ts';
 import { GUIDELINE_DIR } from './helpers.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'cli-'));

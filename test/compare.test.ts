@@ -1,7 +1,8 @@
 // compare(): the incremental path (re-evaluating only the changed nodes) must give exactly what
 // evaluating the whole draft gives, for the kinds of edit a committee makes.
 import { describe, expect, it } from 'vitest';
-import { compare, type Guideline, type JsonValue } from '../engine/index.ts';
+import { compare } from '../engine/authoring/index.ts';
+import { type Guideline, type JsonValue } from '../engine/runtime/index.ts';
 import { loadGuideline } from '../engine/node/load.ts';
 import { GUIDELINE_DIR } from './helpers.ts';
 

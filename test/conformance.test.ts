@@ -5,8 +5,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import jsonLogic from 'json-logic-js';
 import { describe, expect, it } from 'vitest';
-import { ALLOWED_OPERATORS, evaluateLogic, Unknown } from '../engine/index.ts';
-import type { JsonValue } from '../engine/index.ts';
+import { ALLOWED_OPERATORS, evaluateLogic, Unknown } from '../engine/runtime/index.ts';
+import type { JsonValue } from '../engine/runtime/index.ts';
 
 // Copied unmodified from ../shared/jsonlogic-tests (MIT; provenance in SOURCE.md beside them).
 const SHARED = join(import.meta.dirname, 'fixtures', 'jsonlogic');

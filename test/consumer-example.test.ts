@@ -9,7 +9,7 @@ import { extname, join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { evaluate, makeBundle, readBundle, type RuleNode } from '../engine/index.ts';
+import { evaluate, makeBundle, readBundle, type RuleNode } from '../engine/runtime/index.ts';
 import { loadGuideline } from '../engine/node/load.ts';
 import { GUIDELINE_DIR, ROOT } from './helpers.ts';
 
@@ -79,7 +79,7 @@ describe('README example consumers', () => {
     // The engine entry as one ES module for a page without a bundler (Vite library mode).
     await build({
       configFile: false, root: ROOT, logLevel: 'silent',
-      build: { lib: { entry: join(ROOT, 'engine', 'index.ts'), formats: ['es'], fileName: () => 'guideline-engine.js' }, outDir: tmp, emptyOutDir: false, minify: false, target: 'es2022' },
+      build: { lib: { entry: join(ROOT, 'engine', 'runtime', 'index.ts'), formats: ['es'], fileName: () => 'guideline-engine.js' }, outDir: tmp, emptyOutDir: false, minify: false, target: 'es2022' },
     });
     copyFileSync(join(CONSUMER, 'browser.html'), join(tmp, 'index.html'));
     const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json' };

@@ -6,10 +6,8 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  bumpBetween, coveredBy, diffGuidelines, formatChangelog, formatDiff, gradeDirection, makeBundle, suggestVersion,
-  type GuidelineDiff,
-} from '../engine/index.ts';
+import { bumpBetween, coveredBy, diffGuidelines, formatChangelog, formatDiff, gradeDirection, suggestVersion, type GuidelineDiff } from '../engine/review/index.ts';
+import { makeBundle } from '../engine/runtime/index.ts';
 import { main } from '../engine/node/cli.ts';
 import { loadGuideline } from '../engine/node/load.ts';
 import { GUIDELINE_DIR } from './helpers.ts';

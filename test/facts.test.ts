@@ -1,7 +1,7 @@
 // Patient facts are checked against the data dictionary before anything is evaluated.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EngineError, validateFacts } from '../engine/index.ts';
+import { EngineError, validateFacts } from '../engine/runtime/index.ts';
 import { loadGuideline } from '../engine/node/load.ts';
 import { FIXTURES } from './helpers.ts';
 

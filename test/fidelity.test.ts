@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RecommendationNode } from '../engine/index.ts';
+import type { RecommendationNode } from '../engine/runtime/index.ts';
 import { loadGuideline } from '../engine/node/load.ts';
 import { GUIDELINE_DIR, ROOT } from './helpers.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDocument } from '../engine/index.ts';
+import { formatDocument } from '../engine/authoring/index.ts';
 import { readSourceFiles } from '../engine/node/load.ts';
 import { GUIDELINE_DIR } from './helpers.ts';
 

@@ -1,7 +1,8 @@
 // The editor's impact comparison, split across workers and joined again, agrees with the engine's
 // compare() over all cases (editor/impact.ts), edit after edit with the saved side cached.
 import { describe, expect, it } from 'vitest';
-import { compare, parseSource, type Case, type CaseOutcome } from '../engine/index.ts';
+import { compare, parseSource, type CaseOutcome } from '../engine/authoring/index.ts';
+import { type Case } from '../engine/runtime/index.ts';
 import { readSourceFiles } from '../engine/node/load.ts';
 import { compareShard, mergeComparisons } from '../editor/impact.ts';
 import { withDrafts } from '../editor/model.ts';

@@ -1,7 +1,7 @@
 // The three-valued semantics, the safety rules and the limits of the interpreter.
 import jsonLogic from 'json-logic-js';
 import { describe, expect, it } from 'vitest';
-import { EngineError, evaluateLogic, Unknown, type JsonValue, type TraceEvent } from '../engine/index.ts';
+import { EngineError, evaluateLogic, Unknown, type JsonValue, type TraceEvent } from '../engine/runtime/index.ts';
 
 const ev = (rule: JsonValue, data: JsonValue = {}) => evaluateLogic(rule, { mode: 'unknown', node: 't', data });
 const missing = (v: unknown) => (v instanceof Unknown ? [...v.missing] : 'known');

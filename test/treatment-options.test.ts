@@ -3,10 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  evaluate, formatTreatmentOptions, makeBundle, readBundle, treatmentOptions, TREATMENT_OPTIONS_NOTICE,
-  type TreatmentOption, type TreatmentOptionsView,
-} from '../engine/index.ts';
+import { evaluate, formatTreatmentOptions, makeBundle, readBundle, treatmentOptions, TREATMENT_OPTIONS_NOTICE, type TreatmentOption, type TreatmentOptionsView } from '../engine/runtime/index.ts';
 import { main } from '../engine/node/cli.ts';
 import { loadGuideline } from '../engine/node/load.ts';
 import { GUIDELINE_DIR } from './helpers.ts';

@@ -4,10 +4,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSyn
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  canonicalJson, coverage, EngineError, evaluate, explain, formatDocument, formatTreatmentOptions, interpretationRegister,
-  makeBundle, readBundle, runCases, treatmentOptions, type Finding, type Guideline,
-} from '../index.ts';
-import { goldenOf } from '../golden.ts';
+  canonicalJson, EngineError, evaluate, explain, formatTreatmentOptions, makeBundle, readBundle, treatmentOptions, type Finding, type Guideline,
+} from '../runtime/index.ts';
+import { coverage, formatDocument, interpretationRegister, runCases } from '../authoring/index.ts';
+import { goldenOf } from '../authoring/golden.ts';
 import { loadGuideline, readSourceFiles } from './load.ts';
 import { runChangelog, runDiff, runRender, runVerify, writeBundle } from './review.ts';
 

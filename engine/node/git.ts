@@ -3,8 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
-import { EngineError } from '../errors.ts';
-import type { SourceFile } from '../source.ts';
+import { EngineError } from '../runtime/errors.ts';
+import type { SourceFile } from '../authoring/source.ts';
 
 const MAX_BUFFER = 256 * 1024 * 1024;
 

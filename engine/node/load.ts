@@ -1,9 +1,9 @@
 // Node-only: read a guideline folder from disk into SourceFiles, then parse and check it.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { check } from '../check.ts';
-import { parseSource, type SourceFile } from '../source.ts';
-import type { Finding, Guideline } from '../types.ts';
+import { check } from '../authoring/check.ts';
+import { parseSource, type SourceFile } from '../authoring/source.ts';
+import type { Finding, Guideline } from '../runtime/types.ts';
 
 /** Largest file accepted: guideline documents are small; a huge file is a mistake. */
 const MAX_FILE_BYTES = 2_000_000;

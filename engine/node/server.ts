@@ -10,10 +10,10 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, 
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { check } from '../check.ts';
-import { formatDocument } from '../format.ts';
-import { parseSource, type SourceFile } from '../source.ts';
-import type { Finding } from '../types.ts';
+import { check } from '../authoring/check.ts';
+import { formatDocument } from '../authoring/format.ts';
+import { parseSource, type SourceFile } from '../authoring/source.ts';
+import type { Finding } from '../runtime/types.ts';
 import { readSourceFiles } from './load.ts';
 
 export interface ServerOptions {

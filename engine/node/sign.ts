@@ -3,9 +3,9 @@
 // content (readBundle), then checks the signature, so any change to the content, the hash or the
 // signature fails loudly.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { readBundle, signaturePayload } from '../bundle.ts';
-import { EngineError } from '../errors.ts';
-import type { Bundle, BundleSignature } from '../types.ts';
+import { readBundle, signaturePayload } from '../runtime/bundle.ts';
+import { EngineError } from '../runtime/errors.ts';
+import type { Bundle, BundleSignature } from '../runtime/types.ts';
 
 /** "sha256:<hex>" of the public key's SPKI DER encoding. */
 export function keyIdOf(publicKey: KeyObject): string {

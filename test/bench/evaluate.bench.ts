@@ -3,8 +3,8 @@
 // jsonLogic.apply (which has no notion of unknown facts). Prints patients per second, the
 // ratios and peak memory.
 import jsonLogic from 'json-logic-js';
-import { evaluate, validateFacts, type DefinitionNode, type Field, type JsonValue, type RuleNode } from '../../engine/index.ts';
-import { definitionOrder } from '../../engine/graph.ts';
+import { evaluate, validateFacts, type DefinitionNode, type Field, type JsonValue, type RuleNode } from '../../engine/runtime/index.ts';
+import { definitionOrder } from '../../engine/runtime/graph.ts';
 import { loadGuideline } from '../../engine/node/load.ts';
 import { GUIDELINE_DIR } from '../helpers.ts';
 

@@ -3,7 +3,8 @@
 // of 1,000 cases. Prints medians. Run: npm run build && npm run bench:editor
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evaluate, formatDocument, parseSource } from '../../engine/index.ts';
+import { evaluate } from '../../engine/runtime/index.ts';
+import { formatDocument, parseSource } from '../../engine/authoring/index.ts';
 import { readSourceFiles } from '../../engine/node/load.ts';
 import { context, harness, SHIPPED } from './harness.ts';
 

@@ -1,6 +1,6 @@
 // The register of interpretations: every place where the encoding decided something the text
 // leaves open, with its reason. Reviewers sign this list off.
-import type { Guideline, Interpretation } from './types.ts';
+import type { Guideline, Interpretation } from '../runtime/types.ts';
 
 export interface RegisterEntry extends Interpretation {
   node: string;

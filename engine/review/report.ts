@@ -1,7 +1,7 @@
 // The review diff in four formats (terminal text, Markdown for a pull request, JSON, one
 // self-contained HTML page) and the CHANGELOG draft. Pure: strings in, strings out.
-import { canonicalJson } from './canonical.ts';
-import type { CaseChange } from './compare.ts';
+import { canonicalJson } from '../runtime/canonical.ts';
+import type { CaseChange } from '../authoring/compare.ts';
 import type { EntityDiff, FieldChange, GuidelineDiff } from './diff.ts';
 import { escapeHtml } from './render.ts';
 

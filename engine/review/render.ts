@@ -3,13 +3,13 @@
 // recommendation with its verbatim statement, a GRADE badge per clause, its condition in words,
 // the definitions it uses (with theirs), its citations and interpretation notes. Registers of all
 // interpretations and cited references at the end. Pure: returns a string.
-import { compressRefs, formatCitation } from './explain.ts';
-import { describe, vocabularyOf, type Vocabulary } from './describe.ts';
-import { rootNames } from './graph.ts';
-import { interpretationRegister } from './interpretations.ts';
+import { compressRefs, formatCitation } from '../runtime/explain.ts';
+import { describe, vocabularyOf, type Vocabulary } from '../runtime/describe.ts';
+import { rootNames } from '../runtime/graph.ts';
+import { interpretationRegister } from '../authoring/interpretations.ts';
 import type {
   Chapter, Citation, DefinitionNode, Guideline, GuidelineNode, InputDef, Interpretation, RuleNode, TableNode,
-} from './types.ts';
+} from '../runtime/types.ts';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 

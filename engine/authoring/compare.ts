@@ -2,12 +2,12 @@
 // cases change, which recommendation or clause moved between applies / does-not-apply /
 // undecided, which definition changed value. One function for the editor's impact panel and the
 // reviewer's diff.
-import { evaluate, reevaluate, type EvaluationResult } from './evaluate.ts';
-import { definitionOrder, rootNames } from './graph.ts';
-import { EngineError } from './errors.ts';
-import { sameJson } from './logic.ts';
-import { validateFacts, type Facts } from './facts.ts';
-import type { Case, DefinitionNode, Guideline, GuidelineNode, InputDef, JsonValue, RuleNode } from './types.ts';
+import { evaluate, reevaluate, type EvaluationResult } from '../runtime/evaluate.ts';
+import { definitionOrder, rootNames } from '../runtime/graph.ts';
+import { EngineError } from '../runtime/errors.ts';
+import { sameJson } from '../runtime/logic.ts';
+import { validateFacts, type Facts } from '../runtime/facts.ts';
+import type { Case, DefinitionNode, Guideline, GuidelineNode, InputDef, JsonValue, RuleNode } from '../runtime/types.ts';
 
 export interface StatusChange { key: string; before: string; after: string }
 export interface ValueChange { id: string; before: JsonValue | { undecided: string[] }; after: JsonValue | { undecided: string[] } }

@@ -2,7 +2,7 @@
 // expectations name it; coverage counts asserted cases only, so a clause counts as tested
 // on a side (applies / does not apply / undecided) only if some case checks that side.
 import type { CaseRun } from './cases.ts';
-import type { Case, Guideline, RuleNode } from './types.ts';
+import type { Case, Guideline, RuleNode } from '../runtime/types.ts';
 
 export interface CoverageEntry {
   /** "rule.clause" or a definition id */

@@ -2,15 +2,15 @@
 // node (statement, grades, logic, thresholds, citations, interpretations, inputs), what changed in
 // the outcomes of the regression cases (compare(), the same function as the editor's impact
 // panel), and the version bump the change requires (version.ts). Pure: no fs, runs in the browser.
-import { contentHash } from './bundle.ts';
-import { compare, type Comparison } from './compare.ts';
-import { describe, nodeLabel, vocabularyOf, type Vocabulary } from './describe.ts';
-import { formatCitation } from './explain.ts';
-import { escapeSegment, isLogicObject, sameJson } from './logic.ts';
+import { contentHash } from '../runtime/bundle.ts';
+import { compare, type Comparison } from '../authoring/compare.ts';
+import { describe, nodeLabel, vocabularyOf, type Vocabulary } from '../runtime/describe.ts';
+import { formatCitation } from '../runtime/explain.ts';
+import { escapeSegment, isLogicObject, sameJson } from '../runtime/logic.ts';
 import type {
   Case, Citation, Clause, DefinitionNode, Grade, Guideline, GuidelineNode, InputDef, Interpretation, JsonValue, Logic,
   Manifest, RuleNode, TableNode,
-} from './types.ts';
+} from '../runtime/types.ts';
 import { assessBump, type BumpAssessment } from './version.ts';
 
 export type EntityKind = 'manifest' | 'input' | GuidelineNode['kind'];

@@ -1,9 +1,9 @@
 // Golden traces: per case, the canonical result and trace of the nodes the case asserts and of
 // every definition they read, transitively. Reviewed in diffs, reset on purpose (test --update).
-import { canonicalJson } from './canonical.ts';
+import { canonicalJson } from '../runtime/canonical.ts';
 import type { CaseRun } from './cases.ts';
-import { rootNames } from './graph.ts';
-import type { Case, Guideline } from './types.ts';
+import { rootNames } from '../runtime/graph.ts';
+import type { Case, Guideline } from '../runtime/types.ts';
 
 export function goldenOf(g: Guideline, c: Case, run: CaseRun): string {
   const r = run.result!;

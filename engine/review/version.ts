@@ -28,11 +28,11 @@
 // 0.y.*: there, a change that requires major is satisfied by a minor bump (0.1.0 → 0.2.0) and one
 // that requires minor by a patch bump (0.1.0 → 0.1.1). The same version never names two different
 // contents, so any content change requires at least a patch bump.
-import type { Comparison } from './compare.ts';
+import type { Comparison } from '../authoring/compare.ts';
 import { formatValue } from './report.ts';
 import type { EntityDiff, FieldChange } from './diff.ts';
-import { rootNames } from './graph.ts';
-import type { Guideline } from './types.ts';
+import { rootNames } from '../runtime/graph.ts';
+import type { Guideline } from '../runtime/types.ts';
 
 export type Bump = 'none' | 'patch' | 'minor' | 'major';
 export const BUMPS: readonly Bump[] = ['none', 'patch', 'minor', 'major'];

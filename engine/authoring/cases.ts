@@ -1,9 +1,9 @@
 // Regression cases: run each against a guideline and compare with what it expects. The same
 // function serves vitest, the CLI, the editor's impact panel and the review diff.
-import { evaluate, type EvaluationResult } from './evaluate.ts';
-import { EngineError } from './errors.ts';
-import { sameJson } from './logic.ts';
-import type { Case, Guideline, JsonValue } from './types.ts';
+import { evaluate, type EvaluationResult } from '../runtime/evaluate.ts';
+import { EngineError } from '../runtime/errors.ts';
+import { sameJson } from '../runtime/logic.ts';
+import type { Case, Guideline, JsonValue } from '../runtime/types.ts';
 
 export interface Mismatch {
   /** what was checked: "values.child_pugh_class", "outcomes.hepatic_resection_1.a", ... */

@@ -1,9 +1,9 @@
 // Turn the files of a guideline folder into a Guideline, with a finding for every file that
 // cannot be read, does not match the schema or is misplaced. No fs here: the CLI reads files
 // from disk, the editor passes drafts from memory, both through this function.
-import { validateDocument, type DocumentType } from '../schema/index.ts';
-import { LIMITS, measure } from './logic.ts';
-import type { Case, Finding, Guideline, GuidelineNode, InputDef, Manifest, Origin } from './types.ts';
+import { validateDocument, type DocumentType } from '../../schema/index.ts';
+import { LIMITS, measure } from '../runtime/logic.ts';
+import type { Case, Finding, Guideline, GuidelineNode, InputDef, Manifest, Origin } from '../runtime/types.ts';
 
 export interface SourceFile {
   /** path relative to the guideline folder, with forward slashes: nodes/staging/muicc_stage.json */

@@ -3,12 +3,12 @@
 // against the dictionary (an enum against a number, a value outside the plausible range, two
 // units), recommendations without a grade, unused inputs and definitions, and cases that name
 // things that do not exist. Every finding names the file, the JSON pointer and the fix.
-import { EngineError } from './errors.ts';
-import { validateFacts } from './facts.ts';
-import { collectVars, definitionOrder, expressionsOf } from './graph.ts';
-import { ALLOWED_OPERATORS, escapeSegment, FORBIDDEN_SEGMENTS, isLogicObject, operands, SCOPED_OPERATORS } from './logic.ts';
-import { didYouMean } from './names.ts';
-import type { DefinitionNode, Field, Finding, Guideline, GuidelineNode, InputDef, JsonValue, Logic, RuleNode } from './types.ts';
+import { EngineError } from '../runtime/errors.ts';
+import { validateFacts } from '../runtime/facts.ts';
+import { collectVars, definitionOrder, expressionsOf } from '../runtime/graph.ts';
+import { ALLOWED_OPERATORS, escapeSegment, FORBIDDEN_SEGMENTS, isLogicObject, operands, SCOPED_OPERATORS } from '../runtime/logic.ts';
+import { didYouMean } from '../runtime/names.ts';
+import type { DefinitionNode, Field, Finding, Guideline, GuidelineNode, InputDef, JsonValue, Logic, RuleNode } from '../runtime/types.ts';
 
 const ALLOWED = new Set(ALLOWED_OPERATORS);
 const FORBIDDEN_OPERATORS: Record<string, string> = {

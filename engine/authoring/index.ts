@@ -1,0 +1,9 @@
+// The authoring wing: for the committee. Source files, the checker, formatting, cases, coverage,
+// comparison and the interpretation register. May import the runtime.
+export { parseSource, type SourceFile, type ParsedSource } from './source.ts';
+export { check } from './check.ts';
+export { runCase, runCases, compareExpectations, type CaseRun, type Mismatch } from './cases.ts';
+export { coverage, type CoverageReport } from './coverage.ts';
+export { interpretationRegister, type RegisterEntry } from './interpretations.ts';
+export { compare, diffResults, type Comparison, type CaseChange, type CaseOutcome, type CompareOptions, type StatusChange, type ValueChange } from './compare.ts';
+export { formatDocument, orderDocument } from './format.ts';
