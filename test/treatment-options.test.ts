@@ -80,16 +80,19 @@ describe('treatment options view', () => {
     const view = optionsFor({
       tumor_count: 4, largest_tumor_cm: 4, ecog: 1, milan_discounted_nodules: 0, suitable_for_resection: false,
       suitable_for_transplantation: false, suitable_for_local_ablation: false, remnant_liver_function_sufficient_after_tare: true,
+      tace_session_count: 0,
     });
     const keys = view.applies.map(key);
     expect(keys[0]).toBe('tace_and_radioembolization_1.a');
-    expect(keys).toEqual(expect.arrayContaining(['tace_and_radioembolization_2.a', 'tace_and_radioembolization_4.a', 'tace_and_radioembolization_5.a', 'local_ablation_therapies_2.a']));
+    expect(keys).toEqual(expect.arrayContaining(['tace_and_radioembolization_2.a', 'tace_and_radioembolization_4.a', 'tace_and_radioembolization_5.a']));
+    // Four nodules are beyond the three or fewer in which TACE plus ablation was studied, and the team ruled ablation out.
+    expect(keys).not.toContain('local_ablation_therapies_2.a');
     expect(view.applies.find((o) => o.rule === 'tace_and_radioembolization_4')).toMatchObject({ role: 'alternative', grade: 'A2', action: 'consider' });
     expectOrdered(view.applies);
   });
 
   it('portal vein invasion (Vp3): both cTACE clauses and EBRT, with their own grades', () => {
-    const view = optionsFor({ tumor_count: 1, largest_tumor_cm: 7, portal_vein_invasion: 'vp3', liver_volume_under_30_gy_percent: 55 });
+    const view = optionsFor({ tumor_count: 1, largest_tumor_cm: 7, portal_vein_invasion: 'vp3', liver_volume_under_30_gy_percent: 55, tace_session_count: 0 });
     expect(view.context.muiccStage).toEqual({ value: 'III' });
     const byKey = new Map(view.applies.map((o) => [key(o), o]));
     expect(byKey.get('tace_and_radioembolization_3.a')).toMatchObject({ grade: 'B2', label: 'TACE and radioembolization 3 (a)' });
