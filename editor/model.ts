@@ -30,7 +30,7 @@ export function outcomeLabel(g: Guideline, key: string): string {
 }
 
 export const STATUS_WORDS: Record<string, string> = {
-  applies: 'applies', 'does-not-apply': 'does not apply', undecided: 'undecided', absent: 'absent',
+  applies: 'applies', 'does-not-apply': 'does not apply', undecided: 'undecided', 'not-in-population': 'not for this patient', absent: 'absent',
 };
 
 export function showValue(g: Guideline, id: string, v: JsonValue | { undecided: string[] } | undefined): string {
