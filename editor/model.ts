@@ -8,7 +8,7 @@ export type DocType = 'input' | 'node' | 'case' | 'manifest' | 'other';
 export function docType(path: string): DocType {
   if (path === 'manifest.json') return 'manifest';
   const top = path.split('/')[0];
-  return top === 'inputs' ? 'input' : top === 'nodes' ? 'node' : top === 'cases' ? 'case' : 'other';
+  return top === 'inputs' ? 'input' : top === 'nodes' || top === 'invariants' ? 'node' : top === 'cases' ? 'case' : 'other';
 }
 
 /** Monaco model URI for a file: the suffix selects the JSON schema (fileMatch *.node.json ...). */
