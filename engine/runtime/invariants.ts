@@ -23,8 +23,8 @@ export function chapterOf(g: Guideline, id: string): string | undefined {
 }
 
 /** The clauses (and options) of the applying rules that a target matches. */
-function matches(g: Guideline, rules: RuleNode[], result: EvaluationResult, t: InvariantTarget): { clause: string; intervention: string }[] {
-  const out: { clause: string; intervention: string }[] = [];
+function matches(g: Guideline, rules: RuleNode[], result: EvaluationResult, t: InvariantTarget): { clause: string; intervention: string; action: string }[] {
+  const out: { clause: string; intervention: string; action: string }[] = [];
   for (const r of rules) {
     const rr = result.rules[r.id];
     if (!rr || rr.status !== 'applies') continue;
@@ -37,9 +37,9 @@ function matches(g: Guideline, rules: RuleNode[], result: EvaluationResult, t: I
         // A list-valued action applies option by option; the group code matches any applying option.
         c.action.options.forEach((o, j) => {
           if (cr.options?.[j]?.status !== 'applies') return;
-          if (t.intervention === '*' || t.intervention === o.intervention || t.intervention === c.action.intervention) out.push({ clause: key, intervention: o.intervention });
+          if (t.intervention === '*' || t.intervention === o.intervention || t.intervention === c.action.intervention) out.push({ clause: key, intervention: o.intervention, action: c.action.type });
         });
-      } else if (t.intervention === '*' || t.intervention === c.action.intervention) out.push({ clause: key, intervention: c.action.intervention });
+      } else if (t.intervention === '*' || t.intervention === c.action.intervention) out.push({ clause: key, intervention: c.action.intervention, action: c.action.type });
     });
   }
   return out;
@@ -72,7 +72,7 @@ export function checkInvariants(g: Guideline, result: EvaluationResult): Invaria
     if (invariantHolds(g, inv, result) !== true) continue;
     for (const t of inv.forbid) {
       for (const m of matches(g, rules, result, t)) {
-        out.push({ invariant: inv.id, kind: 'forbid', clause: m.clause, intervention: m.intervention, message: `${inv.id} (${inv.title}): ${m.clause} ${t.actions.join('/')} ${m.intervention} applies, which it forbids` });
+        out.push({ invariant: inv.id, kind: 'forbid', clause: m.clause, intervention: m.intervention, message: `${inv.id} (${inv.title}): clause ${m.clause} (${m.action} ${m.intervention}) applies, which it forbids` });
       }
     }
     for (const t of inv.require ?? []) {
