@@ -10,13 +10,14 @@ import { GUIDELINE_DIR } from './helpers.ts';
 
 const { guideline } = loadGuideline(GUIDELINE_DIR);
 
-/** Child-Pugh A (5 points), ECOG 0, no portal hypertension, no invasion or spread. */
+/** Child-Pugh A (5 points), ECOG 0, no portal hypertension, no invasion or spread; a first HCC (not downstaged, no recurrence). */
 const BASE = {
   hcc_diagnosed: true,
   albumin: 4, bilirubin: 0.8, prothrombin_time_prolonged_s: 1, ascites: 'none', encephalopathy: 'none', ecog: 0,
   tumor_count: 1, largest_tumor_cm: 2, portal_vein_invasion: 'vp0', hepatic_vein_invasion: false, bile_duct_invasion: false,
   lymph_node_metastasis: false, distant_metastasis: false, hvpg_measured: false, esophageal_varices: false,
   platelet_count: 180000, splenomegaly: false,
+  beyond_milan_before_locoregional_therapy: false, recurrence_after_resection: false, recurrence_after_transplantation: false,
 };
 
 function optionsFor(facts: Record<string, unknown>): TreatmentOptionsView {
