@@ -65,6 +65,8 @@ export interface RequestContext {
 /** The folder operations the committee uses: the same checks and writes as the editor's saves. */
 export interface FolderAccess {
   dir: string;
+  /** this server took the folder over from one that died (its leftovers are stale) */
+  tookOverStaleLock: boolean;
   list(): { files: SourceFile[]; skipped: { path: string; reason: string }[] };
   read(path: string): string | undefined;
   /** validate a set of changes against the whole guideline; the findings they introduce */
@@ -195,6 +197,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     };
     const folder: FolderAccess = {
       dir,
+      tookOverStaleLock: lock.tookOverStale,
       list: () => listFolder(dir),
       read: (path) => readSafe(dir, path),
       validate,

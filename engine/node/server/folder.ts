@@ -143,12 +143,13 @@ function readLock(path: string): LockInfo | undefined {
   try { return JSON.parse(readFileSync(path, 'utf8')) as LockInfo; } catch { return undefined; }
 }
 
-export interface FolderLock { path: string; info: LockInfo; update(extra: Partial<LockInfo>): void; release(): void }
+export interface FolderLock { path: string; info: LockInfo; /** the lock was taken over from a process that is gone */ tookOverStale: boolean; update(extra: Partial<LockInfo>): void; release(): void }
 
 /** Take the folder's lock or throw FolderLockedError. Stale locks (dead pid on this host) are taken over. */
 export function lockFolder(root: string, info: Omit<LockInfo, 'pid' | 'host' | 'started'> = {}): FolderLock {
   const path = join(root, LOCK_NAME);
   const mine: LockInfo = { pid: process.pid, host: hostname(), started: new Date().toISOString(), ...info };
+  let tookOverStale = false;
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
       const fd = openSync(path, 'wx', 0o600);
@@ -157,6 +158,7 @@ export function lockFolder(root: string, info: Omit<LockInfo, 'pid' | 'host' | '
       return {
         path,
         info: mine,
+        tookOverStale,
         update(extra) {
           Object.assign(mine, extra);
           const tmp = `${path}.${process.pid}.tmp`;
@@ -180,7 +182,7 @@ export function lockFolder(root: string, info: Omit<LockInfo, 'pid' | 'host' | '
         if (st && Date.now() - st.mtimeMs < 2000) { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100); continue; }
       }
       // Stale: move it aside (atomic, only one taker wins), then try again.
-      try { renameSync(path, `${path}.stale-${process.pid}`); unlinkSync(`${path}.stale-${process.pid}`); } catch { /* someone else took it */ }
+      try { renameSync(path, `${path}.stale-${process.pid}`); unlinkSync(`${path}.stale-${process.pid}`); tookOverStale = true; } catch { /* someone else took it */ }
     }
   }
   const holder = readLock(path);
