@@ -9,7 +9,7 @@ import { startServer } from './server.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export const SERVE_USAGE = `  serve [--dir dir] [--port 5174] [--host 127.0.0.1] [--public-name host[:port]]... [--dev]
+export const SERVE_USAGE = `  serve [--dir dir] [--port 5174] [--host 127.0.0.1] [--public-name host[:port]]... [--dev | --static dist/editor]
         [--shared [--db sqlite:committee.db | --db postgres://...] [--approvals 2]]
                                        the editor's server (127.0.0.1 only unless --host; a
                                        non-loopback --host needs --shared and accounts)`;
@@ -33,7 +33,7 @@ export async function runServe(argv: string[], io: Io = stdio): Promise<number> 
       args: argv,
       options: {
         dir: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'public-name': { type: 'string', multiple: true },
-        dev: { type: 'boolean' }, shared: { type: 'boolean' }, db: { type: 'string' }, approvals: { type: 'string' },
+        dev: { type: 'boolean' }, static: { type: 'string' }, shared: { type: 'boolean' }, db: { type: 'string' }, approvals: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -50,7 +50,7 @@ export async function runServe(argv: string[], io: Io = stdio): Promise<number> 
       if (!Number.isInteger(approvals) || approvals < 1) throw new Error('--approvals must be a whole number of at least 1');
       committee = await openCommittee({ db: values.db ?? 'sqlite:committee.db', approvals, secureCookies: true });
     } else if (values.db || values.approvals) throw new Error('--db and --approvals belong to the shared mode: add --shared');
-    const s = await startServer({ guidelineDir, port, dev: values.dev, host: values.host, publicNames: values['public-name'], committee });
+    const s = await startServer({ guidelineDir, port, dev: values.dev, staticDir: values.static, host: values.host, publicNames: values['public-name'], committee });
     io.out(`Guideline ${values.shared ? 'committee server' : 'editor'} for ${guidelineDir}\n`);
     io.out(`Open ${s.url} in your browser (Ctrl+C stops the server${values.shared ? '' : '; unsaved drafts stay in the browser'}).\n`);
     const stop = () => { s.close().then(() => process.exit(0)); };
