@@ -259,12 +259,12 @@ export class Committee {
       if (fresh.length) throw Object.assign(new HttpError(422, 'the merged guideline would have problems'), { body: { error: 'the merged guideline would have problems', findings: fresh } });
       const changed = await this.db.transaction(async () => this.db.run("UPDATE proposals SET status = 'merging', merged_by = ?, updated_at = ? WHERE id = ? AND status = 'open' AND revision = ?", [actor.user, now(), id, p.revision]));
       if (changed !== 1) throw new HttpError(409, 'the proposal changed meanwhile: reload it');
-      return this.finish(id);
+      return this.finish(id, false);
     });
   }
 
   /** Steps 2-4 of a merge (also what recovery runs). Call inside folder.exclusive. */
-  private async finish(id: string): Promise<{ commit: string | null; files: string[] }> {
+  private async finish(id: string, recovering: boolean): Promise<{ commit: string | null; files: string[] }> {
     const p = (await this.row(id))!;
     const files = await this.files(id);
     for (const f of files) if (this.folder.read(f.path) !== f.text) await this.folder.write(f.path, f.text);
@@ -275,7 +275,7 @@ export class Committee {
       approvers: await Promise.all(standing.approvals.map((a) => this.person(a))),
       mergedBy: await this.person(p.merged_by ?? 'unknown'),
       paths: files.map((f) => f.path),
-    }) ?? null;
+    }, recovering) ?? null;
     await this.db.transaction(async () => {
       await this.db.run("UPDATE proposals SET status = 'merged', merged_at = ?, merge_commit = ? WHERE id = ? AND status = 'merging'", [now(), commit, id]);
       await this.audit(p.merged_by ?? 'unknown', 'merged', id, files.map((f) => nodeOfPath(f.path)), { revision: p.revision, approvals: standing.approvals, commit, files: files.map((f) => f.path) });
@@ -289,7 +289,7 @@ export class Committee {
     if (!pending.length) return [];
     if (tookOverStaleLock) clearStaleIndexLock(this.folder.dir);
     return this.folder.exclusive(async () => {
-      for (const { id } of pending) await this.finish(id);
+      for (const { id } of pending) await this.finish(id, true);
       return pending.map((p) => p.id);
     });
   }

@@ -14,9 +14,11 @@ function git(cwd: string, args: string[], env: Record<string, string> = {}): str
   return execFileSync('git', args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 }).toString().trim();
 }
 
+const roots = new Map<string, string | undefined>();
 /** The repository's top folder, or undefined when the guideline folder is not in a git work tree. */
 export function gitRoot(dir: string): string | undefined {
-  try { return git(dir, ['rev-parse', '--show-toplevel']); } catch { return undefined; }
+  if (!roots.has(dir)) { try { roots.set(dir, git(dir, ['rev-parse', '--show-toplevel'])); } catch { roots.set(dir, undefined); } }
+  return roots.get(dir);
 }
 
 /** The commit that recorded `proposal`, if one exists on HEAD's history (recent ones first). */
@@ -58,11 +60,16 @@ export function commitMessage(m: MergeCommit): string {
   return `${m.title}\n\n${m.rationale.trim()}\n\n${trailers.join('\n')}\n`;
 }
 
-/** Commit exactly `paths` (nothing else the user may have staged); the commit's sha. */
-export function commitMerge(dir: string, m: MergeCommit): string | undefined {
+/**
+ * Commit exactly `paths` (nothing else the user may have staged); the commit's sha. `recovering`:
+ * the server died during this merge, so the commit may exist already (found by its trailer).
+ */
+export function commitMerge(dir: string, m: MergeCommit, recovering = false): string | undefined {
   if (!gitRoot(dir)) return undefined;
-  const done = commitOfProposal(dir, m.proposal);
-  if (done) return done;
+  if (recovering) {
+    const done = commitOfProposal(dir, m.proposal);
+    if (done) return done;
+  }
   git(dir, ['add', '--', ...m.paths]);
   const env = { GIT_COMMITTER_NAME: 'guideline committee server', GIT_COMMITTER_EMAIL: 'server@users.noreply.guideline', GIT_AUTHOR_NAME: m.author.name, GIT_AUTHOR_EMAIL: emailOf(m.author) };
   git(dir, ['-c', 'commit.gpgsign=false', 'commit', '-q', '--no-verify', '--allow-empty', '-m', commitMessage(m), '--', ...m.paths], env);
