@@ -2,7 +2,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { formatDocument, parseSource } from '../engine/authoring/index.ts';
 import { type Case, type Finding, type Guideline, type JsonValue } from '../engine/runtime/index.ts';
-import { loadFiles, saveFile } from './api.ts';
+import { loadFiles, saveFile, send, type Session } from './api.ts';
+import { ProposalsView } from './Committee.tsx';
 import { CaseView } from './CaseView.tsx';
 import { loadDrafts, storeDraft, type Draft } from './drafts.ts';
 import { mergeComparisons } from './impact.ts';
@@ -30,7 +31,8 @@ function joinAnswers(parts: WorkerOut[]): WorkerOut {
   return { ...first, comparison: mergeComparisons(parts.map((p) => p.comparison!)), ms: Math.max(...parts.map((p) => p.ms)) };
 }
 
-export function App() {
+export function App({ session = { mode: 'local' } }: { session?: Session }) {
+  const shared = session.mode === 'shared';
   const [saved, setSavedState] = useState<Map<string, SavedFile> | null>(null);
   // The latest saved files, readable synchronously: setModelText() after a save or a reload fires the
   // editor's onChange before React re-renders, and that edit must compare with the new saved text.
@@ -233,7 +235,9 @@ export function App() {
       <div className="doc-title"><h2>{title}</h2><div className="muted small">{sub} · <code>{path}</code></div></div>
       <div className="doc-actions">
         {d ? <span className="state draft" data-testid="state">Unsaved draft</span> : <span className="state saved" data-testid="state">Saved</span>}
-        <button className="primary" data-testid="save" disabled={!d} onClick={() => save(path)}>Save</button>
+        {shared
+          ? <button className="primary" data-testid="propose-drafts" disabled={!d} onClick={() => open('proposals')}>Propose…</button>
+          : <button className="primary" data-testid="save" disabled={!d} onClick={() => save(path)}>Save</button>}
         <button disabled={!d} onClick={() => discard(path)}>Discard draft</button>
       </div>
     </div>
@@ -256,7 +260,11 @@ export function App() {
   };
 
   let main;
-  if (path === REVIEW) {
+  if (shared && (path === 'proposals' || path.startsWith('proposals/'))) {
+    main = <ProposalsView session={session} route={path} drafts={drafts} onOpen={open}
+      onProposed={(paths) => { setDrafts((prev) => { const next = new Map(prev); for (const p of paths) { next.delete(p); storeDraft(gid, p, undefined); } return next; }); }}
+      onMerged={() => { reload().then((map) => { for (const [p, f] of map) if (modelFor(p)) setModelText(p, f.text); }); }} />;
+  } else if (path === REVIEW) {
     main = <ReviewView saved={saved} drafts={drafts} g={draftG} blocked={impact?.compared === false} onOpen={open}
       onOpenCase={(id) => { const p = casePath(id); if (p) { setCaseTab('form'); open(p); } }} />;
   } else if (path === NEW_PATIENT) {
@@ -316,7 +324,9 @@ export function App() {
       <header className="topbar">
         <div className="brand"><a href="#/">{base.manifest.title}</a> <span className="muted small">v{base.manifest.version}</span></div>
         <div className="top-right">
+          {shared ? <a href="#/proposals" className={`review-link ${path.startsWith('proposals') ? 'on' : ''}`} data-testid="proposals-link">Proposals</a> : null}
           <a href="#/review" className={`review-link ${path === REVIEW ? 'on' : ''}`} data-testid="review-link">Review{drafts.size ? ` (${drafts.size})` : ''}</a>
+          {shared ? <span className="user" data-testid="user">{session.user} ({session.role}) <button className="link" onClick={() => { send('/api/logout', 'POST', {}).then(() => location.reload()); }}>Log out</button></span> : null}
           {drafts.size ? <span className="state draft">{drafts.size} unsaved draft{drafts.size > 1 ? 's' : ''}</span> : <span className="state saved">All changes saved</span>}
         </div>
       </header>

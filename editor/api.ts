@@ -1,9 +1,42 @@
-// The local server's API (engine/node/server.ts).
+// The server's API (engine/node/server.ts). Every request that changes something carries the
+// session's CSRF token (X-CSRF-Token, from GET /api/session); the browser adds the Origin itself.
 import type { Finding } from '../engine/runtime/index.ts';
 import type { SavedFile } from './model.ts';
 
+export interface Session { mode: 'local' | 'shared'; user?: string; role?: string; csrf?: string }
+
+let session: Promise<Session> | undefined;
+
+/** The server's mode and this tab's CSRF token (fetched once; again after a refusal). */
+export function getSession(fresh = false): Promise<Session> {
+  if (!session || fresh) {
+    session = fetch('/api/session', { cache: 'no-store', credentials: 'same-origin' }).then(async (r) => {
+      if (!r.ok) throw new Error(`the server answered ${r.status}`);
+      return r.json();
+    });
+    session.catch(() => { session = undefined; });
+  }
+  return session;
+}
+
+/** fetch() for a request that changes something: JSON body, CSRF header, one retry with a fresh token. */
+export async function send(path: string, method: string, body?: unknown): Promise<Response> {
+  const go = async (fresh: boolean) => {
+    const s = await getSession(fresh);
+    return fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json', ...(s.csrf ? { 'x-csrf-token': s.csrf } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  };
+  const res = await go(false);
+  if (res.status === 403 && /CSRF/.test(await res.clone().text())) return go(true);
+  return res;
+}
+
 export async function loadFiles(): Promise<SavedFile[]> {
-  const res = await fetch('/api/files', { cache: 'no-store' });
+  const res = await fetch('/api/files', { cache: 'no-store', credentials: 'same-origin' });
   if (!res.ok) throw new Error(`the server answered ${res.status}`);
   return (await res.json()).files;
 }
@@ -15,7 +48,7 @@ export type SaveResult =
 export async function saveFile(path: string, text: string, version: string | null): Promise<SaveResult> {
   let res: Response;
   try {
-    res = await fetch(`/api/files/${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text, version }) });
+    res = await send(`/api/files/${path}`, 'PUT', { text, version });
   } catch {
     return { ok: false, status: 0, error: 'The local server is not running (start it with npm start). Your edit is kept as a draft in this browser.' };
   }

@@ -9,6 +9,7 @@ import { GUIDELINE_DIR } from './helpers.ts';
 let tmp: string;
 let dir: string;
 let server: RunningServer;
+let csrf: string;
 const NODE = 'nodes/treatment-overview/child_pugh_albumin_points.json';
 
 beforeAll(async () => {
@@ -19,6 +20,7 @@ beforeAll(async () => {
   mkdirSync(stat);
   writeFileSync(join(stat, 'index.html'), '<!doctype html><title>editor</title>');
   server = await startServer({ guidelineDir: dir, staticDir: stat, port: 0 });
+  csrf = (await (await api('/api/session')).json()).csrf;
 });
 afterAll(async () => {
   await server?.close();
@@ -26,7 +28,8 @@ afterAll(async () => {
 });
 
 const api = (path: string, init?: RequestInit) => fetch(new URL(path, server.url), init);
-const put = (path: string, body: unknown) => api(`/api/files/${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+// As the editor sends it: its own Origin and the CSRF token of GET /api/session.
+const put = (path: string, body: unknown) => api(`/api/files/${path}`, { method: 'PUT', headers: { 'content-type': 'application/json', origin: server.url.slice(0, -1), 'x-csrf-token': csrf }, body: JSON.stringify(body) });
 
 describe('editor server', () => {
   it('listens on 127.0.0.1 and serves the editor', async () => {

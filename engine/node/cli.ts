@@ -45,6 +45,8 @@ const USAGE = `usage: guideline <command> [options]
                                        the whole guideline as one self-contained HTML book
   format [--check] [--dir dir]         rewrite every document in the house layout (key order,
                                        2-space JSON); --check only lists the files that differ
+  serve [--shared] ...                 the editor's server; the committee's with --shared
+  users add|list|remove ...            accounts of the shared server (guideline users --help)
 
 The guideline folder defaults to the only folder under guideline/.`;
 
@@ -100,6 +102,8 @@ function loadChecked(dir: string, io: Io): Guideline | undefined {
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   try {
     const [command, ...rest] = argv;
+    // The server's commands parse their own arguments (engine/node/serve.ts).
+    if (command === 'serve' || command === 'users') return (await import('./serve.ts')).runServerCommand(command, rest, io);
     const { positional, flags } = parseArgs(rest);
     const dirOf = () => resolve(typeof flags.get('dir') === 'string' ? (flags.get('dir') as string) : positional[0] ?? defaultGuidelineDir());
     switch (command) {
