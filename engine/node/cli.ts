@@ -1,8 +1,8 @@
 // The `guideline` command. Exit codes: 0 success, 1 findings or failing cases, 2 bad usage or
 // bad input (message on stderr).
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { PACKAGE_ROOT } from './paths.ts';
 import {
   canonicalJson, EngineError, evaluate, explain, formatTreatmentOptions, makeBundle, readBundle, treatmentOptions, type Finding, type Guideline,
 } from '../runtime/index.ts';
@@ -11,7 +11,7 @@ import { goldenOf } from '../authoring/golden.ts';
 import { loadGuideline, readSourceFiles } from './load.ts';
 import { runChangelog, runDiff, runRender, runVerify, writeBundle } from './review.ts';
 
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export { PACKAGE_ROOT };
 
 const USAGE = `usage: guideline <command> [options]
 
@@ -180,7 +180,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       case 'verify':
         allowFlags(flags, ['key']);
         if (!positional[0]) throw new UsageError('verify needs a bundle file: guideline verify dist/x.bundle.json --key pub.pem');
-        return runVerify({ file: positional[0], key: str(flags, 'key') }, io);
+        return await runVerify({ file: positional[0], key: str(flags, 'key') }, io);
       case 'diff':
       case 'changelog': {
         allowFlags(flags, command === 'diff' ? ['format', 'out', 'dir'] : ['date', 'out', 'dir']);
@@ -297,3 +297,8 @@ function printCoverage(g: Guideline, runs: ReturnType<typeof runCases>, io: Io):
 }
 
 export type { Io };
+
+/** Run the command line and set the process exit code (the installed bin and engine/node/bin.mjs). */
+export async function run(argv: string[]): Promise<void> {
+  process.exitCode = await main(argv);
+}

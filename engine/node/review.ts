@@ -2,7 +2,7 @@
 // bundle --sign). The CLI parses arguments and calls these; each returns an exit code.
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from './paths.ts';
 import { makeBundle, readBundle, bundleFileName } from '../runtime/bundle.ts';
 import { check } from '../authoring/check.ts';
 import { diffGuidelines } from '../review/diff.ts';
@@ -18,7 +18,7 @@ import { signBundle, verifyBundle } from './sign.ts';
 export interface Io { out: (s: string) => void; err: (s: string) => void }
 
 /** The schema files published next to every bundle. */
-export const SCHEMA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../schema');
+export const SCHEMA_DIR = join(PACKAGE_ROOT, 'schema');
 export const PUBLISHED_SCHEMAS = ['bundle.schema.json', 'guideline.schema.json'];
 
 function fail(findings: Finding[], where: string): never {
@@ -99,15 +99,18 @@ export function runRender(args: { source: string; out?: string; dir: () => strin
   return 0;
 }
 
-/** `guideline verify`: content hash always, Ed25519 signature with --key. */
-export function runVerify(args: { file: string; key?: string }, io: Io): number {
+/** `guideline verify`: schema and content hash always, the Ed25519 signature with --key. */
+export async function runVerify(args: { file: string; key?: string }, io: Io): Promise<number> {
   if (!existsSync(args.file)) throw new EngineError('usage', `no such bundle: ${args.file}`);
   const text = readFileSync(args.file, 'utf8');
   const pem = args.key !== undefined ? readKey(args.key) : undefined;
   try {
-    const v = verifyBundle(text, pem);
+    const v = await verifyBundle(text, pem);
     const m = v.bundle.manifest;
-    io.out(`OK ${args.file}: ${m.id} v${m.version}, content ${v.bundle.hash}${pem ? `, signature valid (key ${v.keyId})` : v.signed ? `, signed by ${v.keyId} (pass --key to check the signature)` : ', unsigned'}\n`);
+    const sig = v.verified
+      ? `signature valid (key ${v.keyId})`
+      : v.bundle.signature ? 'signature not verified: no key given (pass --key pub.pem)' : 'unsigned; signature not verified: no key given';
+    io.out(`OK ${args.file}: ${m.id} v${m.version}, content ${v.bundle.hash}; ${sig}\n`);
     return 0;
   } catch (e) {
     if (e instanceof EngineError) {

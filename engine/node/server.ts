@@ -15,6 +15,7 @@ import { formatDocument } from '../authoring/format.ts';
 import { parseSource, type SourceFile } from '../authoring/source.ts';
 import type { Finding } from '../runtime/types.ts';
 import { readSourceFiles } from './load.ts';
+import { PACKAGE_ROOT } from './paths.ts';
 
 export interface ServerOptions {
   /** the guideline folder (with manifest.json) */
@@ -29,7 +30,7 @@ export interface ServerOptions {
 
 export interface RunningServer { url: string; port: number; close(): Promise<void> }
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROOT = PACKAGE_ROOT;
 const MAX_BODY = 2_000_000;
 const EDITABLE = /^(inputs|nodes|cases)\/[a-z0-9][a-z0-9_-]*(\/[a-z0-9][a-z0-9_-]*)*\/[a-z0-9][a-z0-9_]*\.json$/;
 
