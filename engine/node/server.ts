@@ -6,14 +6,15 @@
 // changed since (another tab, another person, git pull) the answer is 409 and nothing is written.
 // Listens on 127.0.0.1 only. Node-only; the editor talks to it over fetch.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { dirname, extname, join, resolve, sep } from 'node:path';
+import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { check } from '../authoring/check.ts';
 import { formatDocument } from '../authoring/format.ts';
 import { parseSource, type SourceFile } from '../authoring/source.ts';
 import type { Finding } from '../runtime/types.ts';
+import { writeAtomic } from './files.ts';
 import { readSourceFiles } from './load.ts';
 import { PACKAGE_ROOT } from './paths.ts';
 
@@ -118,17 +119,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (fresh.length) {
       return send(res, 422, { error: `Not saved: the edit has ${fresh.length} problem${fresh.length > 1 ? 's' : ''}.`, findings: fresh });
     }
-    if (current !== text) {
-      mkdirSync(dirname(target), { recursive: true });
-      const tmp = join(dirname(target), `.${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
-      try {
-        writeFileSync(tmp, text, 'utf8');
-        renameSync(tmp, target);
-      } catch (e) {
-        try { unlinkSync(tmp); } catch { /* already gone */ }
-        throw e;
-      }
-    }
+    if (current !== text) writeAtomic(target, text); // temporary file, fsync, rename (engine/node/files.ts)
     send(res, 200, { path, version: versionOf(text), text, warnings: after.filter((f) => f.severity === 'warning' && f.file === path) });
   }
 
