@@ -38,7 +38,7 @@ ${code}
 `;
 const typed = `${text}
 /** The package version that built this runtime (package.json "version"). */
-export const ENGINE_VERSION = ${JSON.stringify(pkg.version)};
+export const ENGINE_VERSION: string = ${JSON.stringify(pkg.version)};
 /** The schema $id the bundle validator was generated from. */
 export const BUNDLE_SCHEMA_ID = ${JSON.stringify(bundle.$id)};
 `;

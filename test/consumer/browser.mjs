@@ -22,7 +22,7 @@ await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const url = `http://127.0.0.1:${server.address().port}/`;
 
 // The same patient through the installed package in Node: what the page must show.
-const engine = await import(pathToFileURL(join(appDir, 'node_modules/@klca-guidelines/engine/dist/engine/runtime/index.js')).href);
+const engine = await import(pathToFileURL(join(appDir, 'node_modules/@klca-guidelines/engine/dist/engine/runtime/public.js')).href);
 const bundle = engine.readBundle(readFileSync(join(webDir, 'guideline.bundle.json'), 'utf8'));
 const result = engine.evaluate(bundle, { albumin: 3.8, bilirubin: 0.9, prothrombin_time_prolonged_s: 1, ascites: 'none', encephalopathy: 'none', tumor_count: 1 });
 const expected = {
