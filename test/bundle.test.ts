@@ -204,3 +204,14 @@ describe('canonical JSON is RFC 8785 (JCS)', () => {
     expect(canonicalJson(JSON.parse('{"\u20ac":1,"\ud83d\ude00":2,"a":3,"__proto__":4}'))).toBe('{"__proto__":4,"a":3,"€":1,"😀":2}');
   });
 });
+
+describe('sha256', () => {
+  it('node:crypto (in Node) and @noble/hashes (in a browser) give the same hash, and the known vectors', async () => {
+    const { sha256Hex, sha256HexPortable } = await import('../engine/runtime/sha256.ts');
+    expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(sha256HexPortable('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    const text = canonicalJson(makeBundle(guideline));
+    expect(sha256Hex(text)).toBe(sha256HexPortable(text));
+    expect(sha256Hex('é€😀')).toBe(sha256HexPortable('é€😀'));
+  });
+});

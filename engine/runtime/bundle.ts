@@ -96,7 +96,7 @@ function readUnsigned(text: string): Bundle {
   if (b.format !== BUNDLE_FORMAT) {
     throw new EngineError('unsupported-format', `not a guideline bundle this engine reads (expected "format": "${BUNDLE_FORMAT}", found ${JSON.stringify(b.format ?? null)})`);
   }
-  const validate = validateBundleSchema as ((d: unknown) => boolean) & { errors?: { instancePath: string; message?: string; params?: Record<string, unknown> }[] | null };
+  const validate = validateBundleSchema;
   if (!validate(b)) {
     const e = validate.errors?.[0];
     const extra = e?.params?.additionalProperty ?? e?.params?.unevaluatedProperty;
