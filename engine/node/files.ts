@@ -26,7 +26,7 @@ export function systemMessage(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   switch (err?.code) {
     case 'ENOENT': return 'no such file or folder';
-    case 'ENOTDIR': return 'a part of the path is a file, not a folder';
+    case 'ENOTDIR': case 'EEXIST': return 'a part of the path is a file, not a folder';
     case 'EISDIR': return 'it is a folder, not a file';
     case 'ELOOP': return 'symbolic link loop';
     case 'EACCES': case 'EPERM': return 'permission denied';
