@@ -1,5 +1,8 @@
 // Compiled validators for every guideline document type. Imports only ajv (see ARCHITECTURE.md).
-import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+// Ajv compiles schemas into code with `new Function`, so it is created lazily, on the first
+// validation (authoring only): importing this module runs no generated code. The runtime never
+// imports it; it validates bundles with the standalone validator of engine/runtime/generated.ts.
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import guidelineSchema from './guideline.schema.json' with { type: 'json' };
 
 export type DocumentType = 'manifest' | 'input' | 'node' | 'case';
@@ -9,15 +12,21 @@ export { guidelineSchema };
 
 // strictRequired is off because conditional requirements (if type is enum then values is required) name
 // properties declared by the enclosing schema, which that rule cannot see; every other strict check is on.
-const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true, allowUnionTypes: true });
-ajv.addSchema(guidelineSchema);
+let ajv: Ajv2020 | undefined;
+function compiler(): Ajv2020 {
+  if (!ajv) {
+    ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true, allowUnionTypes: true });
+    ajv.addSchema(guidelineSchema);
+  }
+  return ajv;
+}
 
 const validators = new Map<DocumentType, ValidateFunction>();
 
 function validatorFor(type: DocumentType): ValidateFunction {
   let v = validators.get(type);
   if (!v) {
-    v = ajv.getSchema(`${SCHEMA_ID}#/$defs/${type}`);
+    v = compiler().getSchema(`${SCHEMA_ID}#/$defs/${type}`);
     if (!v) throw new Error(`no schema for document type ${type}`);
     validators.set(type, v);
   }

@@ -1,11 +1,12 @@
 // The `guideline` command on the shipped guideline: exit codes and what it tells a reader.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../engine/node/cli.ts';
 import { readBundle } from '../engine/runtime/index.ts';
-import { GUIDELINE_DIR } from './helpers.ts';
+import { GUIDELINE_DIR, ROOT } from './helpers.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -96,7 +97,7 @@ describe('other commands', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/cases: \d+ passed, 0 failed/);
     expect(r.out).toContain('hepatic_resection_1.a  applies:');
-  });
+  }, 180000); // every case twice with traces: slow on a loaded machine
 
   it('interpretations lists every note with its node and reason', async () => {
     const r = await cli('interpretations');
@@ -112,4 +113,77 @@ describe('other commands', () => {
     expect((await cli('eval')).code).toBe(2);
     expect((await cli('check', '--bogus')).code).toBe(2);
   });
+});
+
+// Issue 12, finding 8: bad input gets a message and exit 2, never a stack trace or a hang.
+describe('CLI robustness (issue 12 finding 8)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'guideline-cli-bad-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const run = async (...args: string[]) => {
+    let out = ''; let err = '';
+    const code = await main(args, { out: (s) => { out += s; }, err: (s) => { err += s; } });
+    expect(err).not.toMatch(/\n\s+at .*:\d+:\d+/); // no stack trace
+    return { code, out, err };
+  };
+  const patient = join(GUIDELINE_DIR, 'examples', 'sample-patient.json');
+
+  it('a missing or directory --bundle, verify on a directory: exit 2 with a message', async () => {
+    expect(await run('eval', patient, '--bundle', join(dir, 'missing.json'))).toMatchObject({ code: 2, err: expect.stringMatching(/no such bundle/) });
+    expect(await run('eval', patient, '--bundle', dir)).toMatchObject({ code: 2, err: expect.stringMatching(/is a folder/) });
+    expect(await run('verify', dir)).toMatchObject({ code: 2, err: expect.stringMatching(/is a folder/) });
+  });
+
+  it('--out under a file: exit 2 with a message', async () => {
+    const file = join(dir, 'plain-file');
+    writeFileSync(file, 'x');
+    expect(await run('render', '--out', join(file, 'book.html'))).toMatchObject({ code: 2, err: expect.stringMatching(/cannot write .*not a folder/) });
+  });
+
+  it('a file over 2 MB, a symlink loop, a dangling symlink: exit 2', async () => {
+    const big = join(dir, 'big.json');
+    writeFileSync(big, ' '.repeat(2_100_000));
+    expect(await run('eval', big)).toMatchObject({ code: 2, err: expect.stringMatching(/limit is 2000000/) });
+    symlinkSync(join(dir, 'loop-b'), join(dir, 'loop-a'));
+    symlinkSync(join(dir, 'loop-a'), join(dir, 'loop-b'));
+    expect(await run('eval', join(dir, 'loop-a'))).toMatchObject({ code: 2, err: expect.stringMatching(/symbolic link loop/) });
+    symlinkSync(join(dir, 'nothing'), join(dir, 'dangling.json'));
+    expect(await run('eval', join(dir, 'dangling.json'))).toMatchObject({ code: 2, err: expect.stringMatching(/symbolic link to nothing/) });
+  });
+
+  it('check does not hang on a FIFO named *.json', async () => {
+    const g = join(dir, 'g');
+    cpSync(GUIDELINE_DIR, g, { recursive: true });
+    execFileSync('mkfifo', [join(g, 'nodes', 'fifo.json')]);
+    expect(await run('check', g)).toMatchObject({ code: 2, err: expect.stringMatching(/not a regular file/) });
+  });
+
+  it('--explain=bogus and unknown options are refused, naming the options; --help and --version work', async () => {
+    expect(await run('eval', patient, '--explain=bogus')).toMatchObject({ code: 2, err: expect.stringMatching(/--explain takes summary or full/) });
+    const u = await run('eval', patient, '--nope');
+    expect(u.code).toBe(2);
+    expect(u.err).toMatch(/unknown option --nope for "eval"; its options: --explain, --json, --trace, --bundle, --dir, --help/);
+    for (const c of ['check', 'eval', 'options', 'test', 'interpretations', 'bundle', 'verify', 'diff', 'changelog', 'render', 'format']) {
+      for (const h of ['--help', '-h']) expect(await run(c, h), `${c} ${h}`).toMatchObject({ code: 0, out: expect.stringMatching(new RegExp(`^usage: guideline ${c} `)) });
+    }
+    expect((await run('--version')).out).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('errors as JSON under --json', async () => {
+    const r = await run('eval', join(dir, 'missing.json'), '--json');
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.err)).toMatchObject({ error: { code: 'no-such-file' } });
+    const bad = join(dir, 'bad-facts.json');
+    writeFileSync(bad, JSON.stringify({ albumin: 35 }));
+    const p = JSON.parse((await run('eval', bad, '--json')).err);
+    expect(p.error.problems[0]).toMatchObject({ field: 'albumin' });
+  });
+
+  it('"-" reads the facts from standard input; piping into head ends quietly (EPIPE)', () => {
+    const bin = join(ROOT, 'engine', 'node', 'bin.mjs');
+    const out = execFileSync(process.execPath, [bin, 'eval', '-', '--json'], { input: readFileSync(patient), encoding: 'utf8' });
+    expect(JSON.parse(out).engine.resultFormat).toBe('guideline-result/1');
+    const piped = spawnSync('bash', ['-c', `node ${JSON.stringify(bin)} render | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    expect(piped.stderr).not.toMatch(/EPIPE|Error/);
+    expect(piped.stdout.trim()).toBe('0');
+  }, 120000);
 });

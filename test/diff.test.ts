@@ -6,14 +6,14 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bumpBetween, coveredBy, diffGuidelines, formatChangelog, formatDiff, gradeDirection, suggestVersion, type GuidelineDiff } from '../engine/review/index.ts';
+import { bumpBetween, coveredBy, diffGuidelines, formatChangelog, formatDiff, gradeDirection, parseVersion, suggestVersion, type GuidelineDiff } from '../engine/review/index.ts';
 import { makeBundle } from '../engine/runtime/index.ts';
 import { main } from '../engine/node/cli.ts';
 import { loadGuideline } from '../engine/node/load.ts';
 import { GUIDELINE_DIR } from './helpers.ts';
 
 const temps: string[] = [];
-afterAll(() => { for (const t of temps) rmSync(t, { recursive: true, force: true }); });
+afterAll(() => { for (const t of temps) rmSync(t, { recursive: true, force: true }); }, 60000); // many copies: slow under load
 
 function copyGuideline(): string {
   const root = mkdtempSync(join(tmpdir(), 'guideline-diff-'));
@@ -270,5 +270,21 @@ describe('guideline diff (CLI)', () => {
     const d = diffGuidelines(base, base);
     expect(formatDiff(d, 'text')).toContain('Outcomes: 0 of');
     expect(formatChangelog(d, '2024-01-01')).toContain('No change in content.');
+  });
+});
+
+describe('versions are semver (semver package)', () => {
+  it('orders pre-releases numerically: 1.0.0-rc.9 → 1.0.0-rc.10 is a patch, not a downgrade', () => {
+    expect(bumpBetween('1.0.0-rc.9', '1.0.0-rc.10')).toBe('patch');
+    expect(bumpBetween('1.0.0-rc.10', '1.0.0-rc.9')).toBe('downgrade');
+    expect(bumpBetween('1.0.0-rc.2', '1.0.0')).toBe('patch');
+    expect(bumpBetween('1.0.0', '1.0.0-rc.2')).toBe('downgrade');
+  });
+  it('accepts +build metadata and ignores it for precedence', () => {
+    expect(parseVersion('1.2.3+build.7')).toMatchObject({ major: 1, minor: 2, patch: 3, build: 'build.7' });
+    expect(bumpBetween('1.2.3', '1.2.3+build.7')).toBe('none');
+    expect(bumpBetween('1.2.3+a', '1.3.0+b')).toBe('minor');
+    expect(parseVersion('v1.2.3')).toBeUndefined();
+    expect(parseVersion('1.2')).toBeUndefined();
   });
 });

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Entry of the `guideline` command: runs the TypeScript CLI through tsx (no build step).
+// The `guideline` command in the repository: runs the TypeScript CLI from source through tsx (a
+// development dependency). The installed package runs the compiled dist/engine/node/main.js instead.
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('./cli.ts');
-process.exitCode = await main(process.argv.slice(2));
+const { run } = await import('./cli.ts');
+await run(process.argv.slice(2));

@@ -1,59 +1,242 @@
-// The `guideline` command. Exit codes: 0 success, 1 findings or failing cases, 2 bad usage or
-// bad input (message on stderr).
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// The `guideline` command. Exit codes: 0 success, 1 findings, failing cases or a failed
+// verification, 2 bad usage or bad input (a message on stderr, never a stack trace; with --json,
+// the error as JSON).
+//
+// One entry per command in COMMANDS (usage line, options for node:util parseArgs, run). To add a
+// command, add one entry (its run() may live in its own module, as review.ts does for diff & co.).
+import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
-  canonicalJson, EngineError, evaluate, explain, formatTreatmentOptions, makeBundle, readBundle, treatmentOptions, formatRecommendations, recommendFromResult, type Finding, type Guideline,
+  canonicalJson, EngineError, evaluate, explain, formatRecommendations, formatTreatmentOptions, recommend, recommendFromResult, makeBundle, readBundle, treatmentOptions, type Finding, type Guideline,
 } from '../runtime/index.ts';
 import { coverage, formatDocument, interpretationRegister, runCases } from '../authoring/index.ts';
 import { goldenOf } from '../authoring/golden.ts';
+import { readInputFile, systemMessage, writeAtomic } from './files.ts';
 import { loadGuideline, readSourceFiles } from './load.ts';
+import { PACKAGE_ROOT, PACKAGE_VERSION } from './paths.ts';
 import { runChangelog, runDiff, runRender, runVerify, writeBundle } from './review.ts';
-import { recommendCommand } from './recommend-command.ts';
 
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export { PACKAGE_ROOT };
 
-const USAGE = `usage: guideline <command> [options]
-
-  check [dir] [--json]                 schema + semantic check of a guideline folder
-  eval <facts.json> [--explain[=full]] [--json] [--trace] [--dir dir | --bundle file]
-                                       evaluate the guideline for one patient
-  options <facts.json> [--json] [--dir dir | --bundle file]
-                                       treatment options for one patient, ordered primary first
-                                       (derived from the recommendations, not a copy of Figure 8)
-  recommend <facts.json> [--json] [--all] [--dir dir | --bundle file]
-                                       the patient's recommendations: one per intervention, conflicts,
-                                       what to ask next (only rules whose population includes them)
-  test [--update] [--coverage] [--dir dir]
-                                       run every case from the source tree and from the built
-                                       bundle, and compare golden traces (--update rewrites them)
-  interpretations [--json | --markdown] [--dir dir]
-                                       list every interpretation note with its node and reason
-  bundle [--dir dir] [--out folder] [--sign key.pem]
-                                       write <out>/<id>-<version>.bundle.json (default out: dist)
-                                       and its JSON Schemas; --sign adds an Ed25519 signature
-  verify <bundle.json> [--key pub.pem] check the content hash and, with --key, the signature
-  diff <base> <head> [--format text|markdown|json|html] [--out file] [--dir dir]
-                                       node, logic and outcome diff between two versions and the
-                                       version bump it requires (exit 1 if head's version does not
-                                       satisfy it). Each side: a guideline folder, a bundle file,
-                                       or git:<rev> (the --dir folder at that git revision)
-  changelog <base> <head> [--date YYYY-MM-DD] [--out file] [--dir dir]
-                                       draft a CHANGELOG entry (impacted nodes and cases)
-  render [dir | bundle | git:<rev>] [--out file.html] [--dir dir]
-                                       the whole guideline as one self-contained HTML book
-  format [--check] [--dir dir]         rewrite every document in the house layout (key order,
-                                       2-space JSON); --check only lists the files that differ
-  serve [--shared] ...                 the editor's server; the committee's with --shared
-  users add|list|remove ...            accounts of the shared server (guideline users --help)
-
-The guideline folder defaults to the only folder under guideline/.`;
-
-class UsageError extends Error {}
+class UsageError extends Error {
+  constructor(message: string, readonly command?: string) { super(message); }
+}
 
 interface Io { out: (s: string) => void; err: (s: string) => void }
-const stdio: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+const stdio: Io = { out: (s) => { process.stdout.write(s); }, err: (s) => { process.stderr.write(s); } };
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Values = Record<string, string | boolean | undefined>;
+interface Args { values: Values; positionals: string[] }
+
+interface Command {
+  /** usage after "guideline <name> " */
+  usage: string;
+  /** what it does, one or more lines */
+  summary: string;
+  options: Options;
+  /** how many positional arguments: [min, max] */
+  positionals: [number, number];
+  run(args: Args, io: Io): number | Promise<number>;
+}
+
+const dirOption: Options = { dir: { type: 'string' } };
+const guidelineDir = (v: Values, positional?: string) => resolve(typeof v.dir === 'string' ? v.dir : positional ?? defaultGuidelineDir());
+
+export const COMMANDS: Record<string, Command> = {
+  check: {
+    usage: '[dir] [--json]',
+    summary: 'schema + semantic check of a guideline folder',
+    options: { json: { type: 'boolean' }, ...dirOption },
+    positionals: [0, 1],
+    run({ values, positionals }, io) {
+      const dir = guidelineDir(values, positionals[0]);
+      requireGuidelineFolder(dir);
+      const { guideline, findings } = loadGuideline(dir);
+      const errors = findings.filter((f) => f.severity === 'error').length;
+      if (values.json) io.out(JSON.stringify(findings, null, 2) + '\n');
+      else {
+        for (const f of findings) io.out(formatFinding(f) + '\n');
+        const recs = guideline.nodes.filter((n) => n.kind === 'recommendation').length;
+        io.out(`${guideline.manifest.id} v${guideline.manifest.version}: ${guideline.inputs.length} inputs, ${guideline.nodes.length} nodes (${recs} recommendations), ${guideline.cases.length} cases; ${errors} error(s), ${findings.length - errors} warning(s)\n`);
+      }
+      return errors ? 1 : 0;
+    },
+  },
+  eval: {
+    usage: '<facts.json | -> [--explain[=summary|full]] [--json] [--trace] [--dir dir | --bundle file]',
+    summary: 'evaluate the guideline for one patient',
+    options: { explain: { type: 'string' }, json: { type: 'boolean' }, trace: { type: 'boolean' }, bundle: { type: 'string' }, ...dirOption },
+    positionals: [1, 1],
+    async run({ values, positionals }, io) {
+      const explainMode = values.explain;
+      if (explainMode !== undefined && explainMode !== 'summary' && explainMode !== 'full') {
+        throw new UsageError(`--explain takes summary or full, not "${explainMode}"`, 'eval');
+      }
+      const guideline = guidelineFor(values, io);
+      if (!guideline) return 1;
+      const facts = readFacts(positionals[0]);
+      const wantTrace = !!values.trace || explainMode !== undefined;
+      const result = evaluate(guideline, facts, { trace: wantTrace });
+      if (values.json) {
+        if (!values.trace) delete result.trace;
+        io.out(canonicalJson(result, 2) + '\n');
+      } else {
+        io.out(explain(guideline, result, explainMode === 'full' ? 'full' : 'summary'));
+        // The patient's recommendations close the explanation: what a clinician asks first.
+        if (explainMode !== undefined) io.out('\n' + formatRecommendations(recommendFromResult(guideline, result)));
+      }
+      return 0;
+    },
+  },
+  options: {
+    usage: '<facts.json | -> [--json] [--dir dir | --bundle file]',
+    summary: 'treatment options for one patient, ordered primary first\n(derived from the recommendations, not a copy of Figure 8)',
+    options: { json: { type: 'boolean' }, bundle: { type: 'string' }, ...dirOption },
+    positionals: [1, 1],
+    run({ values, positionals }, io) {
+      const guideline = guidelineFor(values, io);
+      if (!guideline) return 1;
+      const view = treatmentOptions(guideline, evaluate(guideline, readFacts(positionals[0])));
+      io.out(values.json ? canonicalJson(view, 2) + '\n' : formatTreatmentOptions(view));
+      return 0;
+    },
+  },
+  recommend: {
+    usage: '<facts.json | -> [--json] [--all] [--dir dir | --bundle file]',
+    summary: "the patient's recommendations: one per intervention, conflicts, what to ask next\n(only rules whose population includes the patient)",
+    options: { json: { type: 'boolean' }, all: { type: 'boolean' }, bundle: { type: 'string' }, ...dirOption },
+    positionals: [1, 1],
+    run({ values, positionals }, io) {
+      const guideline = guidelineFor(values, io);
+      if (!guideline) return 1;
+      const view = recommend(guideline, readFacts(positionals[0]));
+      io.out(values.json ? canonicalJson(view, 2) + '\n' : formatRecommendations(view, { all: !!values.all }));
+      return 0;
+    },
+  },
+  test: {
+    usage: '[--update] [--coverage] [--dir dir]',
+    summary: 'run every case from the source tree and from the built bundle, and compare golden\ntraces (--update rewrites them)',
+    options: { update: { type: 'boolean' }, coverage: { type: 'boolean' }, ...dirOption },
+    positionals: [0, 0],
+    run({ values }, io) {
+      return runTests(guidelineDir(values), { update: !!values.update, coverage: !!values.coverage }, io);
+    },
+  },
+  interpretations: {
+    usage: '[--json | --markdown] [--dir dir]',
+    summary: 'list every interpretation note with its node and reason',
+    options: { json: { type: 'boolean' }, markdown: { type: 'boolean' }, ...dirOption },
+    positionals: [0, 1],
+    run({ values, positionals }, io) {
+      const g = loadChecked(guidelineDir(values, positionals[0]), io);
+      if (!g) return 1;
+      const register = interpretationRegister(g);
+      if (values.json) io.out(JSON.stringify(register, null, 2) + '\n');
+      else if (values.markdown) {
+        io.out(`# Interpretations register: ${g.manifest.id} v${g.manifest.version}\n\n| node | about | category | decision | reason |\n|---|---|---|---|---|\n`);
+        for (const e of register) io.out(`| ${e.node} | ${e.about ?? ''} | ${e.category} | ${e.text.replace(/\|/g, '\\|')} | ${e.reason.replace(/\|/g, '\\|')} |\n`);
+      } else {
+        for (const e of register) io.out(`${e.node}${e.about ? ` ${e.about}` : ''} [${e.category}]\n  decision: ${e.text}\n  reason:   ${e.reason}\n\n`);
+        io.out(`${register.length} interpretation(s)\n`);
+      }
+      return 0;
+    },
+  },
+  bundle: {
+    usage: '[--dir dir] [--out folder] [--sign key.pem] [--no-cases]',
+    summary: 'write <out>/<id>-<version>.bundle.json (default out: dist) and its JSON Schemas;\n--sign adds an Ed25519 signature, --no-cases leaves the regression cases out',
+    options: { out: { type: 'string' }, sign: { type: 'string' }, 'no-cases': { type: 'boolean' }, ...dirOption },
+    positionals: [0, 1],
+    run({ values, positionals }, io) {
+      const g = loadChecked(guidelineDir(values, positionals[0]), io);
+      if (!g) return 1;
+      const out = resolve(typeof values.out === 'string' ? values.out : 'dist');
+      writeBundle(g, out, values.sign as string | undefined, io, { cases: !values['no-cases'] });
+      return 0;
+    },
+  },
+  verify: {
+    usage: '<bundle.json | -> [--key pub.pem]',
+    summary: 'check the schema and content hash and, with --key, the Ed25519 signature\n(without --key: "not verified: no key given")',
+    options: { key: { type: 'string' } },
+    positionals: [1, 1],
+    run({ values, positionals }, io) {
+      return runVerify({ file: positionals[0], key: values.key as string | undefined }, io);
+    },
+  },
+  diff: {
+    usage: '<base> <head> [--format text|markdown|json|html] [--out file] [--dir dir]',
+    summary: 'node, logic and outcome diff between two versions and the version bump it requires\n(exit 1 if head\'s version does not satisfy it). Each side: a guideline folder, a bundle\nfile, or git:<rev> (the --dir folder at that git revision)',
+    options: { format: { type: 'string' }, out: { type: 'string' }, ...dirOption },
+    positionals: [2, 2],
+    run({ values, positionals: [base, head] }, io) {
+      return runDiff({ base, head, format: values.format as string | undefined, out: values.out as string | undefined, dir: () => guidelineDir(values) }, io);
+    },
+  },
+  changelog: {
+    usage: '<base> <head> [--date YYYY-MM-DD] [--out file] [--dir dir]',
+    summary: 'draft a CHANGELOG entry (impacted nodes and cases)',
+    options: { date: { type: 'string' }, out: { type: 'string' }, ...dirOption },
+    positionals: [2, 2],
+    run({ values, positionals: [base, head] }, io) {
+      return runChangelog({ base, head, date: values.date as string | undefined, out: values.out as string | undefined, dir: () => guidelineDir(values) }, io);
+    },
+  },
+  render: {
+    usage: '[dir | bundle | git:<rev>] [--out file.html] [--dir dir]',
+    summary: 'the whole guideline as one self-contained HTML book',
+    options: { out: { type: 'string' }, ...dirOption },
+    positionals: [0, 1],
+    run({ values, positionals }, io) {
+      return runRender({ source: positionals[0] ?? guidelineDir(values), out: values.out as string | undefined, dir: () => guidelineDir(values) }, io);
+    },
+  },
+  format: {
+    usage: '[--check] [--dir dir]',
+    summary: 'rewrite every document in the house layout (key order, 2-space JSON);\n--check only lists the files that differ',
+    options: { check: { type: 'boolean' }, ...dirOption },
+    positionals: [0, 1],
+    run({ values, positionals }, io) {
+      const dir = guidelineDir(values, positionals[0]);
+      requireGuidelineFolder(dir);
+      const differ: string[] = [];
+      for (const f of readSourceFiles(dir)) {
+        if (f.path.startsWith('examples/')) continue;
+        let doc: unknown;
+        try { doc = JSON.parse(f.text); } catch { io.err(`${f.path}: not valid JSON, left as it is\n`); continue; }
+        const text = formatDocument(doc);
+        if (text === f.text) continue;
+        differ.push(f.path);
+        if (!values.check) writeAtomic(join(dir, f.path), text);
+      }
+      for (const p of differ) io.out(`${values.check ? 'not in house layout' : 'reformatted'}: ${p}\n`);
+      io.out(`${differ.length} file(s) ${values.check ? 'differ' : 'rewritten'}\n`);
+      return values.check && differ.length ? 1 : 0;
+    },
+  },
+};
+
+const indent = (text: string, by: string) => text.split('\n').map((l) => by + l).join('\n');
+
+function usage(): string {
+  const lines = ['usage: guideline <command> [options]    (guideline <command> --help for one command)', ''];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name} ${c.usage}`, indent(c.summary, '      '));
+  lines.push('  serve [--shared] ...', indent("the editor's server; the committee's with --shared (guideline serve --help)", '      '),
+    '  users add|list|remove ...', indent('accounts of the shared server (guideline users --help)', '      '));
+  lines.push('', '  --version                            print the engine version', '  --json                               errors as JSON on stderr (every command)', '',
+    'The guideline folder defaults to the only folder under guideline/. "-" reads a file from standard input.',
+    'Exit codes: 0 success, 1 findings, failing cases or failed verification, 2 bad usage or bad input.');
+  return lines.join('\n');
+}
+
+function commandUsage(name: string): string {
+  const c = COMMANDS[name];
+  const opts = Object.keys(c.options).map((o) => `--${o}`).concat('--help').join(', ');
+  return `usage: guideline ${name} ${c.usage}\n${indent(c.summary, '  ')}\noptions: ${opts}`;
+}
 
 export function defaultGuidelineDir(): string {
   const root = join(PACKAGE_ROOT, 'guideline');
@@ -62,25 +245,8 @@ export function defaultGuidelineDir(): string {
   return join(root, dirs[0]);
 }
 
-function parseArgs(argv: string[]): { positional: string[]; flags: Map<string, string | true> } {
-  const positional: string[] = [];
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
-      else if (['dir', 'bundle', 'out', 'format', 'sign', 'key', 'date'].includes(a.slice(2))) {
-        if (i + 1 >= argv.length) throw new UsageError(`${a} needs a value`);
-        flags.set(a.slice(2), argv[++i]);
-      } else flags.set(a.slice(2), true);
-    } else positional.push(a);
-  }
-  return { positional, flags };
-}
-
-function allowFlags(flags: Map<string, unknown>, allowed: string[]): void {
-  for (const f of flags.keys()) if (!allowed.includes(f)) throw new UsageError(`unknown option --${f}`);
+function requireGuidelineFolder(dir: string): void {
+  if (!existsSync(join(dir, 'manifest.json'))) throw new UsageError(`${dir} is not a guideline folder (no manifest.json)`);
 }
 
 function formatFinding(f: Finding): string {
@@ -88,7 +254,7 @@ function formatFinding(f: Finding): string {
 }
 
 function loadChecked(dir: string, io: Io): Guideline | undefined {
-  if (!existsSync(join(dir, 'manifest.json'))) throw new UsageError(`${dir} is not a guideline folder (no manifest.json)`);
+  requireGuidelineFolder(dir);
   const { guideline, findings } = loadGuideline(dir);
   const errors = findings.filter((f) => f.severity === 'error');
   if (errors.length) {
@@ -99,158 +265,82 @@ function loadChecked(dir: string, io: Io): Guideline | undefined {
   return guideline;
 }
 
-export async function main(argv: string[], io: Io = stdio): Promise<number> {
+/** The guideline of eval/options: a bundle (--bundle, its schema and hash checked) or a checked folder. */
+function guidelineFor(values: Values, io: Io): (Guideline & { hash?: string }) | undefined {
+  if (typeof values.bundle === 'string') return readBundle(readInputFile(values.bundle, 'bundle'));
+  return loadChecked(guidelineDir(values), io);
+}
+
+function readFacts(file: string): unknown {
+  const text = readInputFile(file, 'facts file');
   try {
-    const [command, ...rest] = argv;
-    // The server's commands parse their own arguments (engine/node/serve.ts).
-    if (command === 'serve' || command === 'users') return (await import('./serve.ts')).runServerCommand(command, rest, io);
-    const { positional, flags } = parseArgs(rest);
-    const dirOf = () => resolve(typeof flags.get('dir') === 'string' ? (flags.get('dir') as string) : positional[0] ?? defaultGuidelineDir());
-    switch (command) {
-      case 'check': {
-        allowFlags(flags, ['json', 'dir']);
-        const dir = dirOf();
-        if (!existsSync(join(dir, 'manifest.json'))) throw new UsageError(`${dir} is not a guideline folder (no manifest.json)`);
-        const { guideline, findings } = loadGuideline(dir);
-        const errors = findings.filter((f) => f.severity === 'error').length;
-        if (flags.has('json')) io.out(JSON.stringify(findings, null, 2) + '\n');
-        else {
-          for (const f of findings) io.out(formatFinding(f) + '\n');
-          const recs = guideline.nodes.filter((n) => n.kind === 'recommendation').length;
-          io.out(`${guideline.manifest.id} v${guideline.manifest.version}: ${guideline.inputs.length} inputs, ${guideline.nodes.length} nodes (${recs} recommendations), ${guideline.cases.length} cases; ${errors} error(s), ${findings.length - errors} warning(s)\n`);
-        }
-        return errors ? 1 : 0;
-      }
-      case 'eval':
-      case 'options': {
-        allowFlags(flags, command === 'options' ? ['json', 'dir', 'bundle'] : ['explain', 'json', 'trace', 'dir', 'bundle']);
-        const file = positional[0];
-        if (!file) throw new UsageError(`${command} needs a facts file: guideline ${command} patient.json`);
-        let guideline: Guideline & { hash?: string };
-        if (flags.has('bundle')) guideline = readBundle(readFileSync(String(flags.get('bundle')), 'utf8'));
-        else {
-          const g = loadChecked(resolve(typeof flags.get('dir') === 'string' ? String(flags.get('dir')) : defaultGuidelineDir()), io);
-          if (!g) return 1;
-          guideline = g;
-        }
-        if (!existsSync(file)) throw new UsageError(`no such facts file: ${file}`);
-        let facts: unknown;
-        try {
-          facts = JSON.parse(readFileSync(file, 'utf8'));
-        } catch (e) {
-          throw new EngineError('invalid-facts', `${file} is not valid JSON (${(e as Error).message}). The facts file must be one JSON object such as {"albumin": 3.8}.`);
-        }
-        if (command === 'options') {
-          const view = treatmentOptions(guideline, evaluate(guideline, facts));
-          io.out(flags.has('json') ? canonicalJson(view, 2) + '\n' : formatTreatmentOptions(view));
-          return 0;
-        }
-        const explainFlag = flags.get('explain');
-        const wantTrace = flags.has('trace') || explainFlag !== undefined;
-        const result = evaluate(guideline, facts, { trace: wantTrace });
-        if (flags.has('json')) {
-          if (!flags.has('trace')) delete result.trace;
-          io.out(canonicalJson(result, 2) + '\n');
-        } else {
-          io.out(explain(guideline, result, explainFlag === 'full' ? 'full' : 'summary'));
-          // The treatment options view closes the explanation: what a clinician asks first.
-          if (explainFlag !== undefined) io.out('\n' + formatRecommendations(recommendFromResult(guideline, result)));
-        }
-        return 0;
-      }
-      case 'recommend':
-        allowFlags(flags, ['json', 'all', 'dir', 'bundle']);
-        return recommendCommand({ file: positional[0], json: flags.has('json'), all: flags.has('all'), ...(flags.has('bundle') ? { bundle: String(flags.get('bundle')) } : {}), load: () => loadChecked(resolve(typeof flags.get('dir') === 'string' ? String(flags.get('dir')) : defaultGuidelineDir()), io) }, io);
-      case 'test':
-        allowFlags(flags, ['update', 'coverage', 'dir']);
-        return runTests(resolve(typeof flags.get('dir') === 'string' ? String(flags.get('dir')) : defaultGuidelineDir()), { update: flags.has('update'), coverage: flags.has('coverage') }, io);
-      case 'interpretations': {
-        allowFlags(flags, ['json', 'markdown', 'dir']);
-        const g = loadChecked(dirOf(), io);
-        if (!g) return 1;
-        const register = interpretationRegister(g);
-        if (flags.has('json')) io.out(JSON.stringify(register, null, 2) + '\n');
-        else if (flags.has('markdown')) {
-          io.out(`# Interpretations register: ${g.manifest.id} v${g.manifest.version}\n\n| node | about | category | decision | reason |\n|---|---|---|---|---|\n`);
-          for (const e of register) io.out(`| ${e.node} | ${e.about ?? ''} | ${e.category} | ${e.text.replace(/\|/g, '\\|')} | ${e.reason.replace(/\|/g, '\\|')} |\n`);
-        } else {
-          for (const e of register) io.out(`${e.node}${e.about ? ` ${e.about}` : ''} [${e.category}]\n  decision: ${e.text}\n  reason:   ${e.reason}\n\n`);
-          io.out(`${register.length} interpretation(s)\n`);
-        }
-        return 0;
-      }
-      case 'bundle': {
-        allowFlags(flags, ['dir', 'out', 'sign']);
-        const g = loadChecked(dirOf(), io);
-        if (!g) return 1;
-        const out = resolve(typeof flags.get('out') === 'string' ? String(flags.get('out')) : 'dist');
-        mkdirSync(out, { recursive: true });
-        writeBundle(g, out, str(flags, 'sign'), io);
-        return 0;
-      }
-      case 'verify':
-        allowFlags(flags, ['key']);
-        if (!positional[0]) throw new UsageError('verify needs a bundle file: guideline verify dist/x.bundle.json --key pub.pem');
-        return runVerify({ file: positional[0], key: str(flags, 'key') }, io);
-      case 'diff':
-      case 'changelog': {
-        allowFlags(flags, command === 'diff' ? ['format', 'out', 'dir'] : ['date', 'out', 'dir']);
-        if (positional.length !== 2) throw new UsageError(`${command} needs two sides: guideline ${command} git:HEAD~1 guideline/<id>`);
-        const dir = () => resolve(str(flags, 'dir') ?? defaultGuidelineDir());
-        const [base, head] = positional;
-        return command === 'diff'
-          ? runDiff({ base, head, format: str(flags, 'format'), out: str(flags, 'out'), dir }, io)
-          : runChangelog({ base, head, date: str(flags, 'date'), out: str(flags, 'out'), dir }, io);
-      }
-      case 'render': {
-        allowFlags(flags, ['out', 'dir']);
-        const dir = () => resolve(str(flags, 'dir') ?? defaultGuidelineDir());
-        return runRender({ source: positional[0] ?? dir(), out: str(flags, 'out'), dir }, io);
-      }
-      case 'format': {
-        allowFlags(flags, ['check', 'dir']);
-        const dir = dirOf();
-        if (!existsSync(join(dir, 'manifest.json'))) throw new UsageError(`${dir} is not a guideline folder (no manifest.json)`);
-        const differ: string[] = [];
-        for (const f of readSourceFiles(dir)) {
-          if (f.path.startsWith('examples/')) continue;
-          let doc: unknown;
-          try { doc = JSON.parse(f.text); } catch { io.err(`${f.path}: not valid JSON, left as it is\n`); continue; }
-          const text = formatDocument(doc);
-          if (text === f.text) continue;
-          differ.push(f.path);
-          if (!flags.has('check')) writeAtomically(join(dir, f.path), text);
-        }
-        for (const p of differ) io.out(`${flags.has('check') ? 'not in house layout' : 'reformatted'}: ${p}\n`);
-        io.out(`${differ.length} file(s) ${flags.has('check') ? 'differ' : 'rewritten'}\n`);
-        return flags.has('check') && differ.length ? 1 : 0;
-      }
-      case undefined:
-      case 'help':
-      case '--help':
-        io.out(USAGE + '\n');
-        return command === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown command "${command}"`);
-    }
+    return JSON.parse(text);
   } catch (e) {
-    if (e instanceof UsageError) { io.err(`${e.message}\n\n${USAGE}\n`); return 2; }
-    if (e instanceof EngineError) { io.err(`${e.message}\n`); return 2; }
-    throw e;
+    throw new EngineError('invalid-facts', `${file === '-' ? 'standard input' : file} is not valid JSON (${(e as Error).message}). The facts file must be one JSON object such as {"albumin": 3.8}.`);
   }
 }
 
-function str(flags: Map<string, string | true>, name: string): string | undefined {
-  const v = flags.get(name);
-  if (v === true) throw new UsageError(`--${name} needs a value`);
-  return v;
+/** `--explain` without a value means --explain=summary (parseArgs would take the next argument). */
+function normalise(argv: string[]): string[] {
+  return argv.map((a) => (a === '--explain' ? '--explain=summary' : a));
 }
 
-function writeAtomically(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  // rename is atomic on one file system: readers see the old file or the new one, never half.
-  renameSync(tmp, path);
+export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  const json = argv.includes('--json');
+  const fail = (code: string, message: string, exit: number, extra: Record<string, unknown> = {}) => {
+    io.err(json ? JSON.stringify({ error: { code, message, ...extra } }) + '\n' : `${message}\n`);
+    return exit;
+  };
+  const [name, ...rest] = argv;
+  try {
+    if (name === '--version' || name === '-v') { io.out(`${PACKAGE_VERSION}\n`); return 0; }
+    if (name === undefined) { io.err(usage() + '\n'); return 2; }
+    if (name === 'help' || name === '--help' || name === '-h') {
+      const topic = rest[0];
+      io.out((topic && Object.hasOwn(COMMANDS, topic) ? commandUsage(topic) : usage()) + '\n');
+      return 0;
+    }
+    // The server's commands parse their own arguments (engine/node/serve.ts).
+    if (name === 'serve' || name === 'users') return await (await import('./serve.ts')).runServerCommand(name, rest, io);
+    if (!Object.hasOwn(COMMANDS, name)) throw new UsageError(`unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    const command = COMMANDS[name];
+    let parsed: Args;
+    try {
+      parsed = parseArgs({
+        args: normalise(rest),
+        options: { ...command.options, help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } },
+        allowPositionals: true,
+        strict: true,
+      }) as Args;
+    } catch (e) {
+      const opts = Object.keys(command.options).map((o) => `--${o}`).concat('--help').join(', ');
+      const m = /Unknown option '([^']+)'/.exec((e as Error).message);
+      if (m) throw new UsageError(`unknown option ${m[1]} for "${name}"; its options: ${opts}`, name);
+      const missing = /Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec((e as Error).message);
+      if (missing) throw new UsageError(`${missing[1]} needs a value`, name);
+      throw new UsageError(`${(e as Error).message.split('\n')[0]}; options of "${name}": ${opts}`, name);
+    }
+    if (parsed.values.help) { io.out(commandUsage(name) + '\n'); return 0; }
+    const [min, max] = command.positionals;
+    const n = parsed.positionals.length;
+    if (n < min || n > max) {
+      throw new UsageError(n < min ? `"${name}" needs ${min === max ? min : `at least ${min}`} argument(s): guideline ${name} ${command.usage}` : `too many arguments for "${name}": ${parsed.positionals.slice(max).join(' ')}`, name);
+    }
+    for (const [k, v] of Object.entries(parsed.values)) if (v === '') throw new UsageError(`--${k} needs a value`, name);
+    return await command.run(parsed, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      if (json) return fail('usage', e.message, 2);
+      io.err(`${e.message}\n\n${e.command ? commandUsage(e.command) : usage()}\n`);
+      return 2;
+    }
+    if (e instanceof EngineError) return fail(e.code, e.message, 2, e.problems.length ? { problems: e.problems } : {});
+    const code = (e as NodeJS.ErrnoException)?.code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return fail(code, `guideline ${name}: ${systemMessage(e)}${(e as NodeJS.ErrnoException).path ? ` (${(e as NodeJS.ErrnoException).path})` : ''}`, 2);
+    // A bug, not bad input: one line, no stack trace (GUIDELINE_DEBUG=1 prints it).
+    if (process.env.GUIDELINE_DEBUG) io.err(`${(e as Error)?.stack}\n`);
+    return fail('internal', `guideline ${name}: internal error: ${(e as Error)?.message ?? String(e)} (please report it; GUIDELINE_DEBUG=1 shows the stack)`, 1);
+  }
 }
 
 function runTests(dir: string, options: { update: boolean; coverage: boolean }, io: Io): number {
@@ -279,7 +369,7 @@ function runTests(dir: string, options: { update: boolean; coverage: boolean }, 
       const path = join(goldenDir, `${run.id}.json`);
       if (options.update) {
         mkdirSync(goldenDir, { recursive: true });
-        if (!existsSync(path) || readFileSync(path, 'utf8') !== golden) writeAtomically(path, golden);
+        if (!existsSync(path) || readFileSync(path, 'utf8') !== golden) writeAtomic(path, golden);
       } else if (!existsSync(path)) problems.push(`no golden trace at ${path}: run "guideline test --update" and review it`);
       else if (readFileSync(path, 'utf8') !== golden) problems.push(`golden trace differs from ${path}: review the change, then "guideline test --update"`);
     }
@@ -309,3 +399,12 @@ function printCoverage(g: Guideline, runs: ReturnType<typeof runCases>, io: Io):
 }
 
 export type { Io };
+
+/** Run the command line and set the process exit code (the installed bin and engine/node/bin.mjs). */
+export async function run(argv: string[]): Promise<void> {
+  // Piped into `head`: the reader went away. Stop quietly, as other Unix tools do.
+  const onPipeError = (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw e; };
+  process.stdout.on('error', onPipeError);
+  process.stderr.on('error', onPipeError);
+  process.exitCode = await main(argv);
+}

@@ -1,8 +1,8 @@
 // Node-only logic of the review and distribution commands (diff, changelog, render, verify,
 // bundle --sign). The CLI parses arguments and calls these; each returns an exit code.
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PACKAGE_ROOT } from './paths.ts';
 import { makeBundle, readBundle, bundleFileName } from '../runtime/bundle.ts';
 import { check } from '../authoring/check.ts';
 import { diffGuidelines } from '../review/diff.ts';
@@ -13,13 +13,14 @@ import { parseSource } from '../authoring/source.ts';
 import type { Bundle, Finding, Guideline } from '../runtime/types.ts';
 import { readSourceFilesAtRevision, repoRoot } from './git.ts';
 import { loadGuideline } from './load.ts';
+import { readInputFile, statInput, writeAtomic } from './files.ts';
 import { signBundle, verifyBundle } from './sign.ts';
 
 export interface Io { out: (s: string) => void; err: (s: string) => void }
 
 /** The schema files published next to every bundle. */
-export const SCHEMA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../schema');
-export const PUBLISHED_SCHEMAS = ['bundle.schema.json', 'guideline.schema.json'];
+export const SCHEMA_DIR = join(PACKAGE_ROOT, 'schema');
+export const PUBLISHED_SCHEMAS = ['bundle.schema.json', 'guideline.schema.json', 'result.schema.json'];
 
 function fail(findings: Finding[], where: string): never {
   const errors = findings.filter((f) => f.severity === 'error');
@@ -45,21 +46,17 @@ export function loadSide(spec: string, dir: () => string): Guideline & { hash?: 
   }
   const path = resolve(spec);
   if (!existsSync(path)) throw new EngineError('usage', `no such guideline folder, bundle or git revision: ${spec} (a git revision is written git:HEAD~1)`);
-  if (statSync(path).isDirectory()) {
+  if (statInput(path, 'guideline folder or bundle').isDirectory()) {
     if (!existsSync(join(path, 'manifest.json'))) throw new EngineError('usage', `${spec} is not a guideline folder (no manifest.json)`);
     const { guideline, findings } = loadGuideline(path);
     if (findings.some((f) => f.severity === 'error')) fail(findings, spec);
     return guideline;
   }
-  return readBundle(readFileSync(path, 'utf8'));
+  return readBundle(readInputFile(path, 'bundle'));
 }
 
-export function writeAtomically(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
+/** One atomic write for every writer (engine/node/files.ts, write-file-atomic). */
+export { writeAtomic as writeAtomically } from './files.ts';
 
 export interface DiffArgs { base: string; head: string; format?: string; out?: string; dir: () => string }
 
@@ -72,7 +69,7 @@ export function runDiff(args: DiffArgs, io: Io): number {
   const d = diffGuidelines(base, head);
   const text = formatDiff(d, format);
   if (args.out) {
-    writeAtomically(resolve(args.out), text);
+    writeAtomic(resolve(args.out), text);
     io.out(`wrote ${resolve(args.out)}\n`);
   } else io.out(text);
   if (!d.bump.satisfied) io.err(`version check failed: ${d.bump.message}\n`);
@@ -86,7 +83,7 @@ export function runChangelog(args: { base: string; head: string; date?: string; 
   const d = diffGuidelines(base, head);
   const date = args.date ?? new Date().toISOString().slice(0, 10);
   const text = formatChangelog(d, date);
-  if (args.out) { writeAtomically(resolve(args.out), text); io.out(`wrote ${resolve(args.out)}\n`); } else io.out(text);
+  if (args.out) { writeAtomic(resolve(args.out), text); io.out(`wrote ${resolve(args.out)}\n`); } else io.out(text);
   if (!d.bump.satisfied) io.err(`note: ${d.bump.message}\n`);
   return 0;
 }
@@ -95,19 +92,21 @@ export function runChangelog(args: { base: string; head: string; date?: string; 
 export function runRender(args: { source: string; out?: string; dir: () => string }, io: Io): number {
   const g = loadSide(args.source, args.dir);
   const html = renderBook(g);
-  if (args.out) { writeAtomically(resolve(args.out), html); io.out(`wrote ${resolve(args.out)}\n`); } else io.out(html);
+  if (args.out) { writeAtomic(resolve(args.out), html); io.out(`wrote ${resolve(args.out)}\n`); } else io.out(html);
   return 0;
 }
 
-/** `guideline verify`: content hash always, Ed25519 signature with --key. */
-export function runVerify(args: { file: string; key?: string }, io: Io): number {
-  if (!existsSync(args.file)) throw new EngineError('usage', `no such bundle: ${args.file}`);
-  const text = readFileSync(args.file, 'utf8');
+/** `guideline verify`: schema and content hash always, the Ed25519 signature with --key. */
+export async function runVerify(args: { file: string; key?: string }, io: Io): Promise<number> {
+  const text = readInputFile(args.file, 'bundle');
   const pem = args.key !== undefined ? readKey(args.key) : undefined;
   try {
-    const v = verifyBundle(text, pem);
+    const v = await verifyBundle(text, pem);
     const m = v.bundle.manifest;
-    io.out(`OK ${args.file}: ${m.id} v${m.version}, content ${v.bundle.hash}${pem ? `, signature valid (key ${v.keyId})` : v.signed ? `, signed by ${v.keyId} (pass --key to check the signature)` : ', unsigned'}\n`);
+    const sig = v.verified
+      ? `signature valid (key ${v.keyId})`
+      : v.bundle.signature ? 'signature not verified: no key given (pass --key pub.pem)' : 'unsigned; signature not verified: no key given';
+    io.out(`OK ${args.file}: ${m.id} v${m.version}, content ${v.bundle.hash}; ${sig}\n`);
     return 0;
   } catch (e) {
     if (e instanceof EngineError) {
@@ -119,17 +118,16 @@ export function runVerify(args: { file: string; key?: string }, io: Io): number 
 }
 
 function readKey(path: string): string {
-  if (!existsSync(path)) throw new EngineError('usage', `no such key file: ${path}`);
-  return readFileSync(path, 'utf8');
+  return readInputFile(path, 'key file');
 }
 
 /** Write a bundle (signed with --sign) and publish its JSON Schemas next to it. */
-export function writeBundle(g: Guideline, outDir: string, signKey: string | undefined, io: Io): Bundle {
-  let bundle = makeBundle(g);
+export function writeBundle(g: Guideline, outDir: string, signKey: string | undefined, io: Io, options: { cases?: boolean } = {}): Bundle {
+  let bundle = makeBundle(g, options);
   if (signKey !== undefined) bundle = signBundle(bundle, readKey(signKey));
   const path = join(outDir, bundleFileName(g));
-  writeAtomically(path, JSON.stringify(bundle) + '\n');
-  for (const s of PUBLISHED_SCHEMAS) writeAtomically(join(outDir, s), readFileSync(join(SCHEMA_DIR, s), 'utf8'));
+  writeAtomic(path, JSON.stringify(bundle) + '\n');
+  for (const s of PUBLISHED_SCHEMAS) writeAtomic(join(outDir, s), readFileSync(join(SCHEMA_DIR, s), 'utf8'));
   io.out(`wrote ${path} (${bundle.hash}${bundle.signature ? `, signed by ${bundle.signature.keyId}` : ''})\n`);
   return bundle;
 }

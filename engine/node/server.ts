@@ -14,7 +14,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { dirname, extname, join, resolve, sep } from 'node:path';
+import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { check } from '../authoring/check.ts';
 import { formatDocument } from '../authoring/format.ts';
@@ -22,6 +22,7 @@ import { parseSource, type SourceFile } from '../authoring/source.ts';
 import type { Finding } from '../runtime/types.ts';
 import { HttpError, jsonDepth, listFolder, lockFolder, MAX_DEPTH, MAX_FILE_BYTES, readSafe, sweepTemporaryFiles, writeSafe, type FolderLock } from './server/folder.ts';
 import { checkRequest, isLoopback, sameSecret, type GuardOptions } from './server/guard.ts';
+import { PACKAGE_ROOT } from './paths.ts';
 
 export interface ServerOptions {
   /** the guideline folder (with manifest.json) */
@@ -84,7 +85,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROOT = PACKAGE_ROOT;
 /** Largest request body: a file of the maximum size, JSON-escaped, fits. */
 export const MAX_BODY = 3 * MAX_FILE_BYTES;
 const EDITABLE = /^((inputs|nodes|cases)\/[a-z0-9][a-z0-9_-]*(\/[a-z0-9][a-z0-9_-]*)*|invariants)\/[a-z0-9][a-z0-9_-]*\.json$/;

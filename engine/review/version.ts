@@ -28,6 +28,7 @@
 // 0.y.*: there, a change that requires major is satisfied by a minor bump (0.1.0 → 0.2.0) and one
 // that requires minor by a patch bump (0.1.0 → 0.1.1). The same version never names two different
 // contents, so any content change requires at least a patch bump.
+import semver from 'semver';
 import type { Comparison } from '../authoring/compare.ts';
 import { formatValue } from './report.ts';
 import type { EntityDiff, FieldChange } from './diff.ts';
@@ -64,30 +65,35 @@ export interface BumpAssessment {
 const rank = (b: Bump) => BUMPS.indexOf(b);
 const maxBump = (a: Bump, b: Bump): Bump => (rank(a) >= rank(b) ? a : b);
 
-export interface ParsedVersion { major: number; minor: number; patch: number; pre?: string }
+export interface ParsedVersion { major: number; minor: number; patch: number; pre?: string; build?: string }
 
+/** A semantic version (semver 2.0.0, with pre-release and +build metadata), or undefined. */
 export function parseVersion(v: string): ParsedVersion | undefined {
-  const m = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?$/.exec(v);
-  if (!m) return undefined;
-  return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), ...(m[4] ? { pre: m[4] } : {}) };
+  const p = semver.parse(v);
+  // Exactly a version: no "v" prefix, no spaces (semver.parse would tolerate them).
+  if (!p || `${p.version}${p.build.length ? `+${p.build.join('.')}` : ''}` !== v) return undefined;
+  return {
+    major: p.major, minor: p.minor, patch: p.patch,
+    ...(p.prerelease.length ? { pre: p.prerelease.join('.') } : {}),
+    ...(p.build.length ? { build: p.build.join('.') } : {}),
+  };
 }
 
-/** The bump from one version to another. */
+/**
+ * The bump from one version to another, in semver precedence (pre-release identifiers compared
+ * numerically where numeric: rc.9 < rc.10; build metadata ignored, as semver says).
+ */
 export function bumpBetween(base: string, head: string): Bump | 'downgrade' | 'invalid' {
   const a = parseVersion(base);
   const b = parseVersion(head);
   if (!a || !b) return 'invalid';
-  const cmp = (x: number, y: number) => Math.sign(y - x);
-  for (const [k, level] of [['major', 'major'], ['minor', 'minor'], ['patch', 'patch']] as const) {
-    const c = cmp(a[k], b[k]);
-    if (c > 0) return level;
-    if (c < 0) return 'downgrade';
-  }
-  // Same x.y.z: a release after its pre-release (1.0.0-rc.1 → 1.0.0) counts as a patch bump.
-  if (a.pre && !b.pre) return 'patch';
-  if (a.pre && b.pre && a.pre !== b.pre) return b.pre > a.pre ? 'patch' : 'downgrade';
-  if (!a.pre && b.pre) return 'downgrade';
-  return 'none';
+  const c = semver.compare(base, head);
+  if (c > 0) return 'downgrade';
+  if (c === 0) return 'none';
+  if (b.major !== a.major) return 'major';
+  if (b.minor !== a.minor) return 'minor';
+  // Same x.y.z with a later pre-release, or the release after its pre-release: a patch bump.
+  return 'patch';
 }
 
 /** What a bump from `base` covers: below 1.0.0 each level is shifted down one (caret semantics). */

@@ -1,5 +1,11 @@
 // Canonical JSON: object keys sorted, no insignificant whitespace. Used for hashes and goldens,
 // so that the same content always gives the same bytes.
+//
+// Without indent this is the JSON Canonicalization Scheme, RFC 8785 (JCS), for JSON data: keys
+// sorted by UTF-16 code units (JavaScript's default sort), numbers and strings serialised as
+// ECMAScript's JSON.stringify does (which RFC 8785 adopts), no whitespace. Verifiers in other
+// languages can recompute a bundle's hash with any stock JCS library. (Members whose value is
+// `undefined` are left out, as JSON.stringify does; parsed JSON never has them.)
 export function canonicalJson(value: unknown, indent?: number): string {
   return JSON.stringify(sortKeys(value), null, indent);
 }
@@ -7,7 +13,9 @@ export function canonicalJson(value: unknown, indent?: number): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
+    // A prototype-less object: a member named "__proto__" is kept as data (and so hashed), never
+    // taken for the prototype.
+    const out: Record<string, unknown> = Object.create(null);
     for (const k of Object.keys(value).sort()) {
       const v = (value as Record<string, unknown>)[k];
       if (v !== undefined) out[k] = sortKeys(v);
@@ -16,4 +24,3 @@ function sortKeys(value: unknown): unknown {
   }
   return value;
 }
-

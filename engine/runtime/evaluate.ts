@@ -2,6 +2,7 @@
 // and clause as applies / does-not-apply / undecided (with the facts that would decide it),
 // and, on request, the trace.
 import { EngineError } from './errors.ts';
+import { ENGINE_VERSION } from './generated.ts';
 import { validateFacts, type Facts } from './facts.ts';
 import { definitionOrder } from './graph.ts';
 import { ABSENT, evaluateLogic, isUnknown, sortedMissing, truthiness, Unknown, type EvalContext, type TraceEvent, type Val } from './logic.ts';
@@ -34,7 +35,12 @@ export interface RuleResult {
   clauses: ClauseResult[];
 }
 
+/** The format of EvaluationResult (schema/result.schema.json); a new major changes this value. */
+export const RESULT_FORMAT = 'guideline-result/1';
+
 export interface EvaluationResult {
+  /** The engine that computed the result and the result format (schema/result.schema.json). */
+  engine: { version: string; resultFormat: typeof RESULT_FORMAT };
   guideline: { id: string; version: string; hash?: string };
   /** facts as used, after validation */
   facts: Facts;
@@ -177,6 +183,7 @@ export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, op
   const rules: Record<string, RuleResult> = {};
   for (const rule of p.rules) rules[rule.id] = evaluateRule(rule, ctxFor(rule.id), populationValue(p, rule, computed));
   const out: EvaluationResult = {
+    engine: { version: ENGINE_VERSION, resultFormat: RESULT_FORMAT },
     guideline: { id: g.manifest.id, version: g.manifest.version, ...(g.hash ? { hash: g.hash } : {}) },
     facts,
     values,

@@ -167,7 +167,7 @@ export interface Manifest {
   id: string;
   title: string;
   version: string;
-  source: { citation: string; organisations: string[]; year: number; note?: string };
+  source: { citation: string; organisations: string[]; year: number; /** canonical address (DOI link) */ url?: string; doi?: string; note?: string };
   grading: {
     scheme: string;
     citation?: Citation;
