@@ -100,6 +100,7 @@ export function ResultSummary({ g, result, focus = [] }: { g: Guideline; result:
   const undecidedDefs = publicDefs.filter((d) => result.values[d.id]?.missing);
   const notApplying = by('does-not-apply');
   const undecidedRules = by('undecided');
+  const outside = by('not-in-population');
   const row = (id: string) => {
     const v = result.values[id];
     return <tr key={id} data-value={id}><td>{defs.get(id)?.title ?? id}</td><td className={v?.missing ? 'undecided-text' : ''}>{showValue(g, id, v?.missing ? { undecided: v.missing } : v?.value)}</td></tr>;
@@ -142,6 +143,11 @@ export function ResultSummary({ g, result, focus = [] }: { g: Guideline; result:
       <details><summary><b>Does not apply ({notApplying.length})</b></summary>
         <ul className="outcomes">{notApplying.map((r) => <li key={r.id} className="does-not-apply">{ruleLabel(r, r.id)}</li>)}</ul>
       </details>
+      {outside.length ? (
+        <details data-group="result-outside"><summary><b>Not for this patient: outside the rule's population ({outside.length})</b></summary>
+          <ul className="outcomes">{outside.map((r) => <li key={r.id} className="not-in-population">{ruleLabel(r, r.id)} <span className="meta">({result.rules[r.id].population})</span></li>)}</ul>
+        </details>
+      ) : null}
     </div>
   );
 }

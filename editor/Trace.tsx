@@ -84,7 +84,7 @@ export function TraceTree({ g, result, focus = [], focusNote = 'its expected res
     decisiveNodes.add(id);
     for (const r of readsOf(id)) visit(r);
   };
-  for (const [id, r] of Object.entries(result.rules)) if (r.status !== 'does-not-apply') visit(id);
+  for (const [id, r] of Object.entries(result.rules)) if (r.status !== 'does-not-apply' && r.status !== 'not-in-population') visit(id);
 
   // 1. focus nodes and their dependency chains (depth-first, each node once)
   const shown = new Set<string>();

@@ -8,7 +8,7 @@ export type DocType = 'input' | 'node' | 'case' | 'manifest' | 'other';
 export function docType(path: string): DocType {
   if (path === 'manifest.json') return 'manifest';
   const top = path.split('/')[0];
-  return top === 'inputs' ? 'input' : top === 'nodes' ? 'node' : top === 'cases' ? 'case' : 'other';
+  return top === 'inputs' ? 'input' : top === 'nodes' || top === 'invariants' ? 'node' : top === 'cases' ? 'case' : 'other';
 }
 
 /** Monaco model URI for a file: the suffix selects the JSON schema (fileMatch *.node.json ...). */
@@ -30,7 +30,7 @@ export function outcomeLabel(g: Guideline, key: string): string {
 }
 
 export const STATUS_WORDS: Record<string, string> = {
-  applies: 'applies', 'does-not-apply': 'does not apply', undecided: 'undecided', absent: 'absent',
+  applies: 'applies', 'does-not-apply': 'does not apply', undecided: 'undecided', 'not-in-population': 'not for this patient', absent: 'absent',
 };
 
 export function showValue(g: Guideline, id: string, v: JsonValue | { undecided: string[] } | undefined): string {

@@ -12,6 +12,7 @@ const { guideline } = loadGuideline(GUIDELINE_DIR);
 
 /** Child-Pugh A (5 points), ECOG 0, no portal hypertension, no invasion or spread. */
 const BASE = {
+  hcc_diagnosed: true,
   albumin: 4, bilirubin: 0.8, prothrombin_time_prolonged_s: 1, ascites: 'none', encephalopathy: 'none', ecog: 0,
   tumor_count: 1, largest_tumor_cm: 2, portal_vein_invasion: 'vp0', hepatic_vein_invasion: false, bile_duct_invasion: false,
   lymph_node_metastasis: false, distant_metastasis: false, hvpg_measured: false, esophageal_varices: false,

@@ -2,6 +2,7 @@
 // function serves vitest, the CLI, the editor's impact panel and the review diff.
 import { evaluate, type EvaluationResult } from '../runtime/evaluate.ts';
 import { EngineError } from '../runtime/errors.ts';
+import { checkInvariants, type InvariantBreak } from '../runtime/invariants.ts';
 import { sameJson } from '../runtime/logic.ts';
 import type { Case, Guideline, JsonValue } from '../runtime/types.ts';
 
@@ -20,6 +21,8 @@ export interface CaseRun {
   /** set when the case could not be evaluated at all (invalid facts) */
   error?: string;
   result?: EvaluationResult;
+  /** safety invariants this case's patient breaks (reported apart from its expectations) */
+  invariantBreaks?: InvariantBreak[];
 }
 
 export function runCase(g: Guideline & { hash?: string }, c: Case, options: { trace?: boolean } = {}): CaseRun {
@@ -31,7 +34,8 @@ export function runCase(g: Guideline & { hash?: string }, c: Case, options: { tr
     throw e;
   }
   const mismatches = compareExpectations(c, result);
-  return { id: c.id, title: c.title, passed: mismatches.length === 0, mismatches, result };
+  const breaks = checkInvariants(g, result);
+  return { id: c.id, title: c.title, passed: mismatches.length === 0, mismatches, result, ...(breaks.length ? { invariantBreaks: breaks } : {}) };
 }
 
 export function runCases(g: Guideline & { hash?: string }, options: { trace?: boolean } = {}): CaseRun[] {

@@ -8,6 +8,7 @@ import { validateFacts } from '../runtime/facts.ts';
 import { collectVars, definitionOrder, expressionsOf } from '../runtime/graph.ts';
 import { ALLOWED_OPERATORS, escapeSegment, FORBIDDEN_SEGMENTS, isLogicObject, operands, SCOPED_OPERATORS } from '../runtime/logic.ts';
 import { didYouMean } from '../runtime/names.ts';
+import { checkModel } from './check-model.ts';
 import type { DefinitionNode, Field, Finding, Guideline, GuidelineNode, InputDef, JsonValue, Logic, RuleNode } from '../runtime/types.ts';
 
 const ALLOWED = new Set(ALLOWED_OPERATORS);
@@ -51,7 +52,7 @@ export function check(g: Guideline): Finding[] {
     for (const item of items) {
       const origin = g.origins[`${kind}:${item.id}`];
       const chapterId = origin?.folder.split('/')[0];
-      if (origin && chapterId && !chapters.has(chapterId)) {
+      if (origin && chapterId && !chapters.has(chapterId) && !(kind === 'node' && chapterId === 'invariants')) {
         add({ code: 'unknown-chapter', severity: 'error', file: origin.file, pointer: '', node: item.id, message: `folder "${chapterId}" is not a chapter of manifest.json.${didYouMean(chapterId, chapters.keys())} Move the file or add the chapter.` });
       }
     }
@@ -127,6 +128,9 @@ export function check(g: Guideline): Finding[] {
     if (!(e instanceof EngineError)) throw e;
     add({ code: 'cycle', severity: 'error', file: fileOf('node', e.node!), pointer: '/expr', node: e.node, message: e.message });
   }
+
+  // --- populations, list-valued actions, invariants (check-model.ts) -------------------------
+  checkModel(g, add, used);
 
   // --- unused -------------------------------------------------------------------------------
   for (const i of g.inputs) {

@@ -2,7 +2,7 @@
 // cases change, which recommendation or clause moved between applies / does-not-apply /
 // undecided, which definition changed value. One function for the editor's impact panel and the
 // reviewer's diff.
-import { evaluate, reevaluate, type EvaluationResult } from '../runtime/evaluate.ts';
+import { evaluate, populationOf, reevaluate, type EvaluationResult } from '../runtime/evaluate.ts';
 import { definitionOrder, rootNames } from '../runtime/graph.ts';
 import { EngineError } from '../runtime/errors.ts';
 import { sameJson } from '../runtime/logic.ts';
@@ -124,7 +124,9 @@ interface Delta {
 
 function deltaOf(base: Guideline, draft: Guideline): Delta | undefined {
   if (JSON.stringify(base.inputs) !== JSON.stringify(draft.inputs)) return undefined;
-  const evaluated = (g: Guideline) => new Map(g.nodes.filter((n) => n.kind !== 'table').map((n) => [n.id, n]));
+  // A chapter's population (manifest) or a node moved between chapters changes which rules are gated.
+  if (JSON.stringify(base.manifest.chapters) !== JSON.stringify(draft.manifest.chapters)) return undefined;
+  const evaluated = (g: Guideline) => new Map(g.nodes.filter((n) => n.kind !== 'table' && n.kind !== 'invariant').map((n) => [n.id, n]));
   const a = evaluated(base);
   const b = evaluated(draft);
   if (a.size !== b.size) return undefined;
@@ -132,7 +134,8 @@ function deltaOf(base: Guideline, draft: Guideline): Delta | undefined {
   for (const [id, nb] of b) {
     const na = a.get(id);
     if (!na || na.kind !== nb.kind) return undefined;
-    const logicOf = (n: GuidelineNode) => JSON.stringify(n.kind === 'definition' ? n.expr : (n as RuleNode).clauses.map((c) => [c.id, c.grade, c.when]));
+    if (base.origins[`node:${id}`]?.folder !== draft.origins[`node:${id}`]?.folder) return undefined;
+    const logicOf = (n: GuidelineNode) => JSON.stringify(n.kind === 'definition' ? n.expr : [(n as RuleNode).population ?? null, (n as RuleNode).clauses.map((c) => [c.id, c.grade, c.when, c.action.options ?? null])]);
     if (logicOf(na) !== logicOf(nb)) changed.add(id);
   }
   const order = definitionOrder(draft);
@@ -143,7 +146,7 @@ function deltaOf(base: Guideline, draft: Guideline): Delta | undefined {
   // it is changed or reads an affected definition.
   const affected = new Set(changed);
   for (const d of order) if (!affected.has(d.id) && [...rootNames(d)].some((n) => affected.has(n))) affected.add(d.id);
-  const downstream = [...order.filter((d) => affected.has(d.id)), ...allRules.filter((r) => affected.has(r.id) || [...rootNames(r)].some((n) => affected.has(n)))];
+  const downstream = [...order.filter((d) => affected.has(d.id)), ...allRules.filter((r) => affected.has(r.id) || affected.has(populationOf(draft, r) ?? '') || [...rootNames(r)].some((n) => affected.has(n)))];
   return { nodes: [...definitions, ...rules], definitions: definitions.map((d) => d.id), downstream };
 }
 

@@ -3,6 +3,7 @@
 import { canonicalJson } from '../runtime/canonical.ts';
 import type { CaseRun } from './cases.ts';
 import { rootNames } from '../runtime/graph.ts';
+import { populationOf } from '../runtime/evaluate.ts';
 import type { Case, Guideline } from '../runtime/types.ts';
 
 export function goldenOf(g: Guideline, c: Case, run: CaseRun): string {
@@ -12,7 +13,9 @@ export function goldenOf(g: Guideline, c: Case, run: CaseRun): string {
   const visit = (id: string) => {
     if (focus.has(id) || !nodesById.has(id)) return;
     focus.add(id);
-    for (const dep of rootNames(nodesById.get(id)!)) visit(dep);
+    const node = nodesById.get(id)!;
+    for (const dep of rootNames(node)) visit(dep);
+    if (node.kind === 'recommendation' || node.kind === 'practice-point') { const pop = populationOf(g, node); if (pop) visit(pop); }
   };
   for (const key of [...Object.keys(c.expect.values ?? {}), ...Object.keys(c.expect.undecided ?? {}), ...Object.keys(c.expect.outcomes ?? {}), ...Object.keys(c.expect.missing ?? {})]) visit(key.split('.')[0]);
   const values: Record<string, unknown> = {};

@@ -36,11 +36,11 @@ export function parseSource(files: readonly SourceFile[]): ParsedSource {
     const type: DocumentType | undefined =
       path === 'manifest.json' ? 'manifest'
       : parts[0] === 'inputs' ? 'input'
-      : parts[0] === 'nodes' ? 'node'
+      : parts[0] === 'nodes' || parts[0] === 'invariants' ? 'node'
       : parts[0] === 'cases' ? 'case'
       : undefined;
     if (!type) {
-      findings.push({ code: 'stray-file', severity: 'error', file: path, pointer: '', message: 'JSON file outside manifest.json, inputs/, nodes/ and cases/: move it or delete it.' });
+      findings.push({ code: 'stray-file', severity: 'error', file: path, pointer: '', message: 'JSON file outside manifest.json, inputs/, nodes/, invariants/ and cases/: move it or delete it.' });
       continue;
     }
     const doc = parseJson(file, findings);
@@ -59,7 +59,13 @@ export function parseSource(files: readonly SourceFile[]): ParsedSource {
 
     if (type === 'manifest') { manifest = doc as Manifest; continue; }
     const stem = parts[parts.length - 1].replace(/\.json$/, '');
-    const folder = parts.length > 2 ? parts.slice(1, -1).join('/') : '';
+    const isInvariant = (doc as { kind?: unknown }).kind === 'invariant';
+    if (type === 'node' && isInvariant !== (parts[0] === 'invariants')) {
+      findings.push({ code: 'folder', severity: 'error', file: path, pointer: '/kind', node: id, message: isInvariant ? 'an invariant lives in invariants/<chapter>-<slug>.json: move it.' : 'invariants/ holds only invariants: move this node to nodes/<chapter>/.' });
+      continue;
+    }
+    // invariants/ is flat (invariants/<chapter>-<slug>.json): their folder is "invariants".
+    const folder = parts[0] === 'invariants' && parts.length === 2 ? 'invariants' : parts.length > 2 ? parts.slice(1, -1).join('/') : '';
     if (stem !== id) {
       findings.push({ code: 'file-name', severity: 'error', file: path, pointer: '/id', node: id, message: `file name "${stem}.json" must equal the id "${id}": rename the file or the id.` });
     }

@@ -255,6 +255,7 @@ function runTests(dir: string, options: { update: boolean; coverage: boolean }, 
     const problems: string[] = [];
     if (run.error) problems.push(run.error);
     for (const m of run.mismatches) problems.push(`${m.key}: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.actual)}`);
+    for (const b of run.invariantBreaks ?? []) problems.push(`invariant broken: ${b.message}`);
     const bundled = fromBundle[i];
     if (run.result && bundled.result) {
       const a = canonicalJson({ ...run.result, guideline: undefined });

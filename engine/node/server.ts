@@ -31,7 +31,7 @@ export interface RunningServer { url: string; port: number; close(): Promise<voi
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAX_BODY = 2_000_000;
-const EDITABLE = /^(inputs|nodes|cases)\/[a-z0-9][a-z0-9_-]*(\/[a-z0-9][a-z0-9_-]*)*\/[a-z0-9][a-z0-9_]*\.json$/;
+const EDITABLE = /^((inputs|nodes|cases)\/[a-z0-9][a-z0-9_-]*(\/[a-z0-9][a-z0-9_-]*)*|invariants)\/[a-z0-9][a-z0-9_-]*\.json$/;
 
 export const versionOf = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
@@ -40,7 +40,7 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json; charset=utf-8', '.ttf': 'font/ttf', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon',
 };
 
-/** A path the editor may write: inside inputs/, nodes/ or cases/, lower-case name, .json, no `..`. */
+/** A path the editor may write: inside inputs/, nodes/, cases/ or invariants/, lower-case name, .json, no `..`. */
 export function editablePath(path: string): boolean {
   return EDITABLE.test(path) && !path.split('/').some((s) => s === '..' || s === '.');
 }

@@ -269,6 +269,8 @@ function wholeNode(n: GuidelineNode, v: Vocabulary, how: 'added' | 'removed'): F
     });
   } else if (n.kind === 'definition') {
     out.push({ category: 'logic', pointer: '/expr', direction: how, summary: `${how === 'added' ? 'new' : 'removed'} ${n.public ? 'public ' : ''}definition (${n.type}${n.unit ? `, ${n.unit}` : ''}): ${describe(n.expr, v)}`, [side]: describe(n.expr, v) });
+  } else if (n.kind === 'invariant') {
+    out.push({ category: 'logic', pointer: '/when', direction: how, summary: `${how === 'added' ? 'new' : 'removed'} invariant: ${n.title} (when ${describe(n.when, v)})`, [side]: describe(n.when, v) });
   } else {
     out.push({ category: 'table', pointer: '', direction: how, summary: `${how === 'added' ? 'new' : 'removed'} table: ${n.title} (${n.rows.length} rows)` });
   }
@@ -294,7 +296,7 @@ function diffNode(a: GuidelineNode, b: GuidelineNode, vb: Vocabulary, vh: Vocabu
   text('description', 'wording', 'description');
   if ((a.kind === 'recommendation' || a.kind === 'practice-point') && (b.kind === 'recommendation' || b.kind === 'practice-point')) {
     text('statement', 'statement', 'statement');
-    for (const k of ['topic', 'subgroup', 'number', 'numberInText', 'inTable2', 'applicability']) text(k, 'metadata', k);
+    for (const k of ['topic', 'subgroup', 'number', 'numberInText', 'inTable2', 'applicability', 'population']) text(k, 'metadata', k);
     handled.add('clauses');
     out.push(...diffClauses(a, b, vb, vh));
   } else if (a.kind === 'definition' && b.kind === 'definition') {
@@ -302,6 +304,9 @@ function diffNode(a: GuidelineNode, b: GuidelineNode, vb: Vocabulary, vh: Vocabu
     out.push(...diffLogic(a.expr, b.expr, '/expr', vb, vh));
     out.push(...diffDefinitionContract(a, b));
     for (const k of ['type', 'unit', 'values', 'public']) handled.add(k);
+  } else if (a.kind === 'invariant' && b.kind === 'invariant') {
+    handled.add('when');
+    out.push(...diffLogic(a.when, b.when, '/when', vb, vh));
   } else if (a.kind === 'table' && b.kind === 'table') {
     text('columns', 'table', 'columns');
     text('rows', 'table', 'rows');

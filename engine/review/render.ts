@@ -8,7 +8,7 @@ import { describe, vocabularyOf, type Vocabulary } from '../runtime/describe.ts'
 import { rootNames } from '../runtime/graph.ts';
 import { interpretationRegister } from '../authoring/interpretations.ts';
 import type {
-  Chapter, Citation, DefinitionNode, Guideline, GuidelineNode, InputDef, Interpretation, RuleNode, TableNode,
+  Chapter, Citation, DefinitionNode, Guideline, GuidelineNode, InputDef, Interpretation, InvariantNode, InvariantTarget, RuleNode, TableNode,
 } from '../runtime/types.ts';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -73,6 +73,13 @@ function chapters(g: Guideline): ChapterContent[] {
   return out;
 }
 
+function invariant(n: InvariantNode, vocab: Vocabulary): string {
+  const target = (t: InvariantTarget) => `${t.actions.join('/')} ${t.intervention === '*' ? 'any intervention' : t.intervention}${t.chapter ? ` in ${t.chapter}` : ''}`;
+  return `<article id="${anchor('node', n.id)}"><h3>Safety invariant: ${e(n.title)}</h3><p class="meta"><code>${e(n.id)}</code></p>`
+    + `<p>When ${e(describe(n.when, vocab))}: never ${e(n.forbid.map(target).join('; '))}${n.require?.length ? `; always ${e(n.require.map(target).join('; '))}` : ''}.</p>`
+    + `<p>${e(n.reason)}</p></article>`;
+}
+
 export function renderBook(g: Guideline & { hash?: string }, options: RenderOptions = {}): string {
   const vocab = vocabularyOf(g);
   const defs = new Map(g.nodes.filter((n): n is DefinitionNode => n.kind === 'definition').map((d) => [d.id, d]));
@@ -102,6 +109,7 @@ export function renderBook(g: Guideline & { hash?: string }, options: RenderOpti
     for (const n of p.nodes) {
       if (n.kind === 'recommendation' || n.kind === 'practice-point') H.push(rule(n, g, vocab, defs, inputs));
       else if (n.kind === 'definition') H.push(definition(n, vocab, defs, inputs, 'h3'));
+      else if (n.kind === 'invariant') H.push(invariant(n, vocab));
       else H.push(table(n));
     }
     H.push('</section>');

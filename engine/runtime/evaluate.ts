@@ -20,9 +20,19 @@ export interface EvaluateOptions {
  */
 export interface ValueResult { value?: JsonValue; missing?: string[]; possible?: JsonValue[] }
 
-export interface ClauseResult { id: string; grade: Grade | null; status: Status; missing?: string[] }
+/** One option of a list-valued action: the clause's condition and the option's own `when` together. */
+export interface OptionResult { intervention: string; status: Status; missing?: string[] }
 
-export interface RuleResult { kind: RuleNode['kind']; status: Status; missing?: string[]; clauses: ClauseResult[] }
+export interface ClauseResult { id: string; grade: Grade | null; status: Status; missing?: string[]; options?: OptionResult[] }
+
+export interface RuleResult {
+  kind: RuleNode['kind'];
+  status: Status;
+  missing?: string[];
+  /** the population definition the rule was gated on (its own, or its chapter's) */
+  population?: string;
+  clauses: ClauseResult[];
+}
 
 export interface EvaluationResult {
   guideline: { id: string; version: string; hash?: string };
@@ -40,6 +50,8 @@ interface Prepared {
   valueIds: string[];
   /** rules sorted by id: the key order of `rules` */
   rules: RuleNode[];
+  /** the population definition of each rule (its own, else its chapter's), where it has one */
+  populations: Map<string, string>;
 }
 
 const preparedCache = new WeakMap<Guideline, Prepared>();
@@ -48,11 +60,18 @@ function prepare(g: Guideline): Prepared {
   let p = preparedCache.get(g);
   if (!p) {
     const order = definitionOrder(g);
+    const rules = g.nodes.filter((n): n is RuleNode => n.kind === 'recommendation' || n.kind === 'practice-point').sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const populations = new Map<string, string>();
+    for (const r of rules) {
+      const pop = populationOf(g, r);
+      if (pop) populations.set(r.id, pop);
+    }
     p = {
       inputs: new Map(g.inputs.map((i) => [i.id, i])),
       order,
       valueIds: order.map((d) => d.id).sort(),
-      rules: g.nodes.filter((n): n is RuleNode => n.kind === 'recommendation' || n.kind === 'practice-point').sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+      rules,
+      populations,
     };
     preparedCache.set(g, p);
   }
@@ -85,17 +104,55 @@ function resolverFor(p: Prepared, facts: Facts, values: Map<string, Val>) {
   };
 }
 
-function evaluateRule(rule: RuleNode, ctx: EvalContext): RuleResult {
+/** The population a rule is gated on: its own `population`, else its chapter's (by its folder). */
+export function populationOf(g: Guideline, rule: RuleNode): string | undefined {
+  if (rule.population) return rule.population;
+  const folder = g.origins[`node:${rule.id}`]?.folder.split('/')[0];
+  return g.manifest.chapters.find((c) => c.id === folder)?.population;
+}
+
+/** Three-valued and of two statuses (not-in-population is handled before). */
+function and2(a: Status, am: readonly string[] | undefined, b: Status, bm: readonly string[] | undefined): { status: Status; missing?: string[] } {
+  if (a === 'does-not-apply' || b === 'does-not-apply') return { status: 'does-not-apply' };
+  if (a === 'applies' && b === 'applies') return { status: 'applies' };
+  return { status: 'undecided', missing: sortedMissing([...(am ?? []), ...(bm ?? [])]) };
+}
+
+function evaluateRule(rule: RuleNode, ctx: EvalContext, population?: { id: string; value: Val }): RuleResult {
   const trace = ctx.trace;
+  const pop = population ? statusOf(population.value) : 'applies';
+  if (pop === 'does-not-apply') {
+    // Outside its population: reported as such, its conditions are not evaluated.
+    const clauses: ClauseResult[] = rule.clauses.map((c) => {
+      const r: ClauseResult = { id: c.id, grade: c.grade, status: 'not-in-population' };
+      if (c.action.options) r.options = c.action.options.map((o) => ({ intervention: o.intervention, status: 'not-in-population' as Status }));
+      return r;
+    });
+    trace?.push({ type: 'rule', node: rule.id, pointer: '', status: 'not-in-population' });
+    return { kind: rule.kind, status: 'not-in-population', population: population!.id, clauses };
+  }
+  const popMissing = pop === 'undecided' ? [...(population!.value as Unknown).missing] : undefined;
   const clauses: ClauseResult[] = rule.clauses.map((c, i) => {
     const v = evaluateLogic(c.when, ctx, `/clauses/${i}/when`);
-    const result: ClauseResult = { id: c.id, grade: c.grade, status: statusOf(v) };
-    if (result.status === 'undecided') result.missing = [...(v as Unknown).missing];
+    const own = statusOf(v);
+    const ownMissing = own === 'undecided' ? [...(v as Unknown).missing] : undefined;
+    const { status, missing } = and2(pop, popMissing, own, ownMissing);
+    const result: ClauseResult = { id: c.id, grade: c.grade, status };
+    if (missing) result.missing = missing;
+    if (c.action.options) {
+      result.options = c.action.options.map((o, j) => {
+        if (o.when === undefined) return { intervention: o.intervention, status, ...(missing ? { missing } : {}) };
+        const ov = evaluateLogic(o.when, ctx, `/clauses/${i}/action/options/${j}/when`);
+        const os = statusOf(ov);
+        const r = and2(status, missing, os, os === 'undecided' ? [...(ov as Unknown).missing] : undefined);
+        return { intervention: o.intervention, status: r.status, ...(r.missing ? { missing: r.missing } : {}) };
+      });
+    }
     trace?.push({ type: 'clause', node: rule.id, pointer: `/clauses/${i}`, clause: c.id, grade: c.grade, status: result.status, ...(result.missing ? { missing: result.missing } : {}) });
     return result;
   });
   const status = combine(clauses.map((c) => c.status));
-  const result: RuleResult = { kind: rule.kind, status, clauses };
+  const result: RuleResult = { kind: rule.kind, status, ...(population ? { population: population.id } : {}), clauses };
   if (status === 'undecided') result.missing = sortedMissing(clauses.flatMap((c) => c.missing ?? []));
   trace?.push({ type: 'rule', node: rule.id, pointer: '', status, ...(result.missing ? { missing: result.missing } : {}) });
   return result;
@@ -118,7 +175,7 @@ export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, op
   for (const id of p.valueIds) values[id] = toValueResult(computed.get(id)!);
 
   const rules: Record<string, RuleResult> = {};
-  for (const rule of p.rules) rules[rule.id] = evaluateRule(rule, ctxFor(rule.id));
+  for (const rule of p.rules) rules[rule.id] = evaluateRule(rule, ctxFor(rule.id), populationValue(p, rule, computed));
   const out: EvaluationResult = {
     guideline: { id: g.manifest.id, version: g.manifest.version, ...(g.hash ? { hash: g.hash } : {}) },
     facts,
@@ -148,9 +205,16 @@ export function reevaluate(g: Guideline, facts: Facts, earlier: EvaluationResult
       const v = evaluateLogic(node.expr, ctx, '/expr');
       env.set(node.id, v);
       values[node.id] = toValueResult(v);
-    } else rules[node.id] = evaluateRule(node, ctx);
+    } else rules[node.id] = evaluateRule(node, ctx, populationValue(p, node, env));
   }
   return { values, rules };
+}
+
+function populationValue(p: Prepared, rule: RuleNode, values: Map<string, Val>): { id: string; value: Val } | undefined {
+  const id = rule.population ?? p.populations.get(rule.id);
+  if (!id) return undefined;
+  if (!values.has(id)) throw new EngineError('unknown-reference', `population "${id}" of ${rule.id} is not a definition. Run the checker.`, { node: rule.id, pointer: '/population' });
+  return { id, value: values.get(id)! };
 }
 
 function fromValueResult(v: ValueResult): Val {

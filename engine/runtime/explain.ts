@@ -123,6 +123,15 @@ export function explain(g: Guideline, result: EvaluationResult, mode: ExplainMod
     lines.push(`  ${notApplies.map(nodeLabel).join(', ')}`);
     lines.push('  (use --explain=full for the conditions)');
   }
+  // Rules whose population does not include the patient: never undecided, never listed one by one
+  // in the summary.
+  const outside = byStatus('not-in-population');
+  if (outside.length) {
+    lines.push('');
+    const pops = [...new Set(outside.map((r) => result.rules[r.id].population!))].sort();
+    lines.push(`Not for this patient (${outside.length}): outside the population of ${pops.map((p) => defs.get(p)?.title ?? p).join('; ')}`);
+    if (mode === 'full') lines.push(`  ${outside.map(nodeLabel).join(', ')}`);
+  }
   return lines.join('\n') + '\n';
 }
 

@@ -55,7 +55,16 @@ function esc(s: string) { return s.replace(/~/g, '~0').replace(/\//g, '~1'); }
 export function expressionsOf(node: GuidelineNode): { pointer: string; logic: Logic; clause?: string }[] {
   if (node.kind === 'definition') return [{ pointer: '/expr', logic: node.expr }];
   if (node.kind === 'table') return [];
-  return (node as RuleNode).clauses.map((c, i) => ({ pointer: `/clauses/${i}/when`, logic: c.when, clause: c.id }));
+  if (node.kind === 'invariant') return [{ pointer: '/when', logic: node.when }];
+  const out: { pointer: string; logic: Logic; clause?: string }[] = [];
+  const rule = node as RuleNode;
+  // A rule's own population reads that definition (the chapter's population is the manifest's).
+  if (rule.population) out.push({ pointer: '/population', logic: { var: rule.population } });
+  rule.clauses.forEach((c, i) => {
+    out.push({ pointer: `/clauses/${i}/when`, logic: c.when, clause: c.id });
+    c.action.options?.forEach((o, j) => { if (o.when !== undefined) out.push({ pointer: `/clauses/${i}/action/options/${j}/when`, logic: o.when, clause: c.id }); });
+  });
+  return out;
 }
 
 /** Root names a node reads (inputs and definitions), first path segment only. */

@@ -1,6 +1,6 @@
 // The runtime wing: what a consumer ships. The three-valued interpreter, facts, evaluate,
 // explanations, the recommendations view and bundle reading. Imports nothing of ours but schema types.
-export type { Action, Bundle, BundleSignature, Case, CaseExpect, Chapter, Citation, Clause, DefinitionNode, Field, Finding, Grade, Guideline, GuidelineNode, InputDef, Interpretation, ItemField, JsonValue, Logic, Manifest, PracticePointNode, RecommendationNode, RuleNode, Severity, Status, TableNode } from './types.ts';
+export type { Action, ActionOption, Bundle, BundleSignature, Case, CaseExpect, Chapter, Citation, Clause, DefinitionNode, Field, Finding, Grade, Guideline, GuidelineNode, InputDef, Interpretation, InvariantNode, InvariantTarget, ItemField, JsonValue, Logic, Manifest, PracticePointNode, RecommendationNode, RuleNode, Severity, Status, TableNode } from './types.ts';
 export { EngineError, type Problem } from './errors.ts';
 export { evaluate, type EvaluateOptions, type EvaluationResult, type ClauseResult, type RuleResult, type ValueResult } from './evaluate.ts';
 export { validateFacts, type Facts } from './facts.ts';
@@ -10,3 +10,5 @@ export { describe, nodeLabel, vocabularyOf } from './describe.ts';
 export { makeBundle, readBundle, contentHash, bundleFileName, signaturePayload, BUNDLE_FORMAT } from './bundle.ts';
 export { canonicalJson } from './canonical.ts';
 export { treatmentOptions, formatTreatmentOptions, TREATMENT_CHAPTERS, TREATMENT_OPTIONS_NOTICE, type TreatmentOption, type TreatmentOptionsView, type TreatmentOptionsOptions, type ContextValue } from './treatment-options.ts';
+export { checkInvariants, invariantHolds, chapterOf, type InvariantBreak } from './invariants.ts';
+export { populationOf, type OptionResult } from './evaluate.ts';

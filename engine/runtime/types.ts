@@ -6,7 +6,12 @@ export type Logic = JsonValue;
 
 export type Grade = 'A1' | 'A2' | 'B1' | 'B2' | 'C1' | 'C2' | 'D1' | 'D2';
 export type ActionType = 'recommend' | 'consider' | 'not-recommended' | 'information';
-export type Status = 'applies' | 'does-not-apply' | 'undecided';
+/**
+ * applies / does-not-apply / undecided: what a clause's condition says for the patient.
+ * not-in-population: the rule's population (its chapter's, or its own) does not include the
+ * patient; such a rule is never undecided and never listed for that patient.
+ */
+export type Status = 'applies' | 'does-not-apply' | 'undecided' | 'not-in-population';
 
 export interface Citation {
   section: string[];
@@ -66,11 +71,21 @@ export interface DefinitionNode extends NodeCommon {
   public?: boolean;
 }
 
+/** One choice of a list-valued action (Second-line 6-8: one option per drug). */
+export interface ActionOption {
+  intervention: string;
+  label: string;
+  /** extra condition of this option (ramucirumab: AFP >= 400 ng/mL); absent: the clause's own. */
+  when?: Logic;
+}
+
 export interface Action {
   type: ActionType;
+  /** the intervention, or the group code when `options` lists the choices */
   intervention: string;
   label: string;
   role?: 'primary' | 'alternative';
+  options?: ActionOption[];
 }
 
 export interface Clause {
@@ -90,6 +105,8 @@ export interface RecommendationNode extends NodeCommon {
   inTable2?: boolean;
   numberInText?: number;
   applicability?: string;
+  /** id of a boolean definition: whom this rule concerns, overriding its chapter's population */
+  population?: string;
   clauses: Clause[];
 }
 
@@ -98,6 +115,8 @@ export interface PracticePointNode extends NodeCommon {
   title: string;
   topic?: string;
   statement: string;
+  /** id of a boolean definition: whom this rule concerns, overriding its chapter's population */
+  population?: string;
   clauses: Clause[];
 }
 
@@ -109,10 +128,40 @@ export interface TableNode extends NodeCommon {
   footnotes?: string[];
 }
 
-export type RuleNode = RecommendationNode | PracticePointNode;
-export type GuidelineNode = DefinitionNode | RuleNode | TableNode;
+/** What a safety invariant forbids or requires: clauses by intervention (or any), action and chapter. */
+export interface InvariantTarget {
+  /** an intervention code (matches a clause's code or one of its options' codes), or "*" for any */
+  intervention: string;
+  actions: ActionType[];
+  /** only clauses of rules in this chapter */
+  chapter?: string;
+}
 
-export interface Chapter { id: string; title: string; topic?: string; subgroups?: string[]; section?: string }
+/**
+ * A safety invariant: for every patient who satisfies `when` (known true), no clause it forbids
+ * applies and (with `require`) some clause it requires applies. Checked on every case.
+ */
+export interface InvariantNode extends NodeCommon {
+  kind: 'invariant';
+  title: string;
+  when: Logic;
+  forbid: InvariantTarget[];
+  require?: InvariantTarget[];
+  reason: string;
+}
+
+export type RuleNode = RecommendationNode | PracticePointNode;
+export type GuidelineNode = DefinitionNode | RuleNode | TableNode | InvariantNode;
+
+export interface Chapter {
+  id: string;
+  title: string;
+  topic?: string;
+  subgroups?: string[];
+  section?: string;
+  /** id of a boolean definition: whom the chapter's rules concern (e.g. population_hcc) */
+  population?: string;
+}
 
 export interface Manifest {
   id: string;
