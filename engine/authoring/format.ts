@@ -5,11 +5,13 @@
 
 const DOCUMENT_ORDER = [
   '$schema', 'kind', 'id', 'title', 'topic', 'subgroup', 'number', 'numberInText', 'description', 'type', 'unit',
-  'minimum', 'maximum', 'integer', 'public', 'values', 'hint', 'items', 'statement', 'inTable2', 'applicability',
-  'expr', 'columns', 'rows', 'footnotes', 'clauses', 'source', 'facts', 'expect', 'citations', 'interpretations',
+  'minimum', 'maximum', 'integer', 'public', 'values', 'hint', 'items', 'statement', 'inTable2', 'applicability', 'population',
+  'expr', 'when', 'forbid', 'require', 'reason', 'columns', 'rows', 'footnotes', 'clauses', 'source', 'facts', 'expect', 'citations', 'interpretations',
 ];
 const CLAUSE_ORDER = ['id', 'text', 'grade', 'when', 'action'];
-const ACTION_ORDER = ['type', 'intervention', 'label', 'role'];
+const ACTION_ORDER = ['type', 'intervention', 'label', 'role', 'options'];
+const OPTION_ORDER = ['intervention', 'label', 'when'];
+const TARGET_ORDER = ['intervention', 'actions', 'chapter'];
 const CITATION_ORDER = ['section', 'recommendation', 'table', 'figure', 'references', 'quote'];
 const INTERPRETATION_ORDER = ['about', 'category', 'text', 'reason'];
 const ENUM_VALUE_ORDER = ['value', 'label'];
@@ -36,7 +38,8 @@ const fieldChild = (k: string, v: Json): Json =>
 
 function documentChild(k: string, v: Json): Json {
   switch (k) {
-    case 'clauses': return list(v, obj(CLAUSE_ORDER, (ck, cv) => (ck === 'action' ? obj(ACTION_ORDER)(cv) : cv)));
+    case 'clauses': return list(v, obj(CLAUSE_ORDER, (ck, cv) => (ck === 'action' ? obj(ACTION_ORDER, (ak, av) => (ak === 'options' ? list(av, obj(OPTION_ORDER)) : av))(cv) : cv)));
+    case 'forbid': case 'require': return list(v, obj(TARGET_ORDER));
     case 'citations': return list(v, obj(CITATION_ORDER));
     case 'interpretations': return list(v, obj(INTERPRETATION_ORDER));
     case 'values': case 'items': return fieldChild(k, v);

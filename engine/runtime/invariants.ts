@@ -22,32 +22,53 @@ export function chapterOf(g: Guideline, id: string): string | undefined {
   return g.origins[`node:${id}`]?.folder.split('/')[0];
 }
 
-/** The clauses (and options) of the applying rules that a target matches. */
-function matches(g: Guideline, rules: RuleNode[], result: EvaluationResult, t: InvariantTarget): { clause: string; intervention: string }[] {
-  const out: { clause: string; intervention: string }[] = [];
-  for (const r of rules) {
-    const rr = result.rules[r.id];
-    if (!rr || rr.status !== 'applies') continue;
-    if (t.chapter && chapterOf(g, r.id) !== t.chapter) continue;
-    r.clauses.forEach((c, i) => {
-      const cr = rr.clauses[i];
-      if (!cr || cr.status !== 'applies' || !t.actions.includes(c.action.type)) return;
-      const key = `${r.id}.${c.id}`;
-      if (c.action.options?.length) {
-        // A list-valued action applies option by option; the group code matches any applying option.
-        c.action.options.forEach((o, j) => {
-          if (cr.options?.[j]?.status !== 'applies') return;
-          if (t.intervention === '*' || t.intervention === o.intervention || t.intervention === c.action.intervention) out.push({ clause: key, intervention: o.intervention });
+interface Candidate { rule: string; index: number; clause: string; action: string; intervention: string; option?: number }
+interface PreparedInvariants { invariants: InvariantNode[]; inputs: Set<string>; targets: Map<InvariantTarget, Candidate[]> }
+const cache = new WeakMap<Guideline, PreparedInvariants>();
+
+/** Per guideline, once: the invariants and, per target, the clauses (and options) it can match. */
+function prepare(g: Guideline): PreparedInvariants {
+  let p = cache.get(g);
+  if (p) return p;
+  const invariants = g.nodes.filter((n): n is InvariantNode => n.kind === 'invariant');
+  const rules = g.nodes.filter((n): n is RuleNode => n.kind === 'recommendation' || n.kind === 'practice-point');
+  const targets = new Map<InvariantTarget, Candidate[]>();
+  for (const inv of invariants) {
+    for (const t of [...inv.forbid, ...(inv.require ?? [])]) {
+      const list: Candidate[] = [];
+      for (const r of rules) {
+        if (t.chapter && chapterOf(g, r.id) !== t.chapter) continue;
+        r.clauses.forEach((c, index) => {
+          if (!t.actions.includes(c.action.type)) return;
+          const base = { rule: r.id, index, clause: `${r.id}.${c.id}`, action: c.action.type };
+          if (c.action.options?.length) {
+            // A list-valued action applies option by option; the group code matches every option.
+            c.action.options.forEach((o, option) => {
+              if (t.intervention === '*' || t.intervention === o.intervention || t.intervention === c.action.intervention) list.push({ ...base, intervention: o.intervention, option });
+            });
+          } else if (t.intervention === '*' || t.intervention === c.action.intervention) list.push({ ...base, intervention: c.action.intervention });
         });
-      } else if (t.intervention === '*' || t.intervention === c.action.intervention) out.push({ clause: key, intervention: c.action.intervention });
-    });
+      }
+      targets.set(t, list);
+    }
   }
-  return out;
+  p = { invariants, inputs: new Set(g.inputs.map((i) => i.id)), targets };
+  cache.set(g, p);
+  return p;
+}
+
+/** The clauses (and options) of a target that apply to the patient. */
+function matches(p: PreparedInvariants, result: EvaluationResult, t: InvariantTarget): Candidate[] {
+  return p.targets.get(t)!.filter((c) => {
+    const cr = result.rules[c.rule]?.clauses[c.index];
+    if (!cr) return false;
+    return c.option === undefined ? cr.status === 'applies' : cr.options?.[c.option]?.status === 'applies';
+  });
 }
 
 /** Evaluate an invariant's `when` against a result's facts and definition values. */
 export function invariantHolds(g: Guideline, inv: InvariantNode, result: EvaluationResult): boolean | undefined {
-  const inputs = new Set(g.inputs.map((i) => i.id));
+  const { inputs } = prepare(g);
   const resolveRoot = (name: string): Val => {
     if (inputs.has(name)) return Object.prototype.hasOwnProperty.call(result.facts, name) ? (result.facts as Record<string, JsonValue>)[name] : unknownOf(name);
     const v = result.values[name];
@@ -64,19 +85,19 @@ function unknownOf(missing: string | readonly string[], possible?: readonly Json
 
 /** Every invariant the patient of `result` breaks. */
 export function checkInvariants(g: Guideline, result: EvaluationResult): InvariantBreak[] {
-  const invariants = g.nodes.filter((n): n is InvariantNode => n.kind === 'invariant');
+  const p = prepare(g);
+  const { invariants } = p;
   if (!invariants.length) return [];
-  const rules = g.nodes.filter((n): n is RuleNode => n.kind === 'recommendation' || n.kind === 'practice-point');
   const out: InvariantBreak[] = [];
   for (const inv of invariants) {
     if (invariantHolds(g, inv, result) !== true) continue;
     for (const t of inv.forbid) {
-      for (const m of matches(g, rules, result, t)) {
-        out.push({ invariant: inv.id, kind: 'forbid', clause: m.clause, intervention: m.intervention, message: `${inv.id} (${inv.title}): ${m.clause} ${t.actions.join('/')} ${m.intervention} applies, which it forbids` });
+      for (const m of matches(p, result, t)) {
+        out.push({ invariant: inv.id, kind: 'forbid', clause: m.clause, intervention: m.intervention, message: `${inv.id} (${inv.title}): clause ${m.clause} (${m.action} ${m.intervention}) applies, which it forbids` });
       }
     }
     for (const t of inv.require ?? []) {
-      if (!matches(g, rules, result, t).length) out.push({ invariant: inv.id, kind: 'require', intervention: t.intervention, message: `${inv.id} (${inv.title}): no clause that ${t.actions.join('/')}s ${t.intervention}${t.chapter ? ` in ${t.chapter}` : ''} applies, which it requires` });
+      if (!matches(p, result, t).length) out.push({ invariant: inv.id, kind: 'require', intervention: t.intervention, message: `${inv.id} (${inv.title}): no clause that ${t.actions.join('/')}s ${t.intervention}${t.chapter ? ` in ${t.chapter}` : ''} applies, which it requires` });
     }
   }
   return out;
