@@ -2,7 +2,7 @@
 // result against the draft guideline, the expectations checked, and the trace.
 import { useMemo, useState } from 'react';
 import { compareExpectations } from '../engine/authoring/index.ts';
-import { evaluate, EngineError, type Case, type EvaluationResult, type Guideline, type InputDef, type JsonValue } from '../engine/runtime/index.ts';
+import { evaluate, EngineError, recommendFromResult, type Case, type EvaluationResult, type Guideline, type InputDef, type JsonValue } from '../engine/runtime/index.ts';
 import { isRule, outcomeLabel, ruleLabel, showValue, slug, STATUS_WORDS } from './model.ts';
 import { Grade } from './Readable.tsx';
 import { TraceTree } from './Trace.tsx';
@@ -88,7 +88,49 @@ export function run(g: Guideline, facts: Record<string, JsonValue>): { result?: 
   }
 }
 
-/** The result: what the case is about first, then what applies, then the rest collapsed. */
+/**
+ * The patient's recommendations (recommend(), the same view as `guideline recommend`): one item per
+ * intervention, conflicts marked, advice against and statements apart, then what to ask next.
+ */
+function Recommendations({ g, result }: { g: Guideline; result: EvaluationResult }) {
+  const p = useMemo(() => recommendFromResult(g, result), [g, result]);
+  return (
+    <div data-testid="recommendations">
+      <h4>Recommendations ({p.recommendations.length})</h4>
+      <ul className="outcomes">
+        {p.recommendations.map((i) => (
+          <li key={`${i.rule}.${i.clause}.${i.intervention}`} className={i.conflict ? 'applies conflict' : 'applies'} data-intervention={i.intervention}>
+            <Grade grade={i.grade} /> <b>{i.label}</b> <span className="meta">{i.role === 'primary' ? 'primary' : i.action} · {i.source}{i.alsoBy?.length ? ` · also ${i.alsoBy.length} more` : ''}</span>{i.conflict ? <span className="pill undecided"> conflict</span> : null}
+          </li>
+        ))}
+      </ul>
+      {p.conflicts.length ? (
+        <ul className="outcomes" data-group="conflicts">
+          {p.conflicts.map((c) => <li key={`${c.offeredBy}|${c.against}`} className="undecided">⚠ {c.intervention}: {c.reason}</li>)}
+        </ul>
+      ) : null}
+      {p.against.length ? (
+        <>
+          <h4>Advised against ({p.against.length})</h4>
+          <ul className="outcomes">{p.against.map((i) => <li key={`${i.rule}.${i.clause}`} className="does-not-apply"><Grade grade={i.grade} /> {i.label} <span className="meta">{i.source}</span></li>)}</ul>
+        </>
+      ) : null}
+      {p.askNext.length ? (
+        <>
+          <h4>Ask next</h4>
+          <ol className="ask-next" data-group="ask-next">{p.askNext.slice(0, 5).map((q) => <li key={q.fact} data-fact={q.fact}>{q.question} <span className="meta">(decides {q.decides}, helps {q.involved})</span></li>)}</ol>
+        </>
+      ) : null}
+      {p.statements.length ? (
+        <details data-group="statements"><summary><b>Statements of evidence ({p.statements.length})</b></summary>
+          <ul className="outcomes">{p.statements.map((st) => <li key={`${st.rule}.${st.clause}`}><Grade grade={st.grade} /> {st.source}: {st.label}</li>)}</ul>
+        </details>
+      ) : null}
+    </div>
+  );
+}
+
+/** The result: what the case is about first, then the recommendations, then the rest collapsed. */
 export function ResultSummary({ g, result, focus = [] }: { g: Guideline; result: EvaluationResult; focus?: string[] }) {
   const rules = g.nodes.filter(isRule);
   const by = (s: string) => rules.filter((r) => result.rules[r.id]?.status === s);
@@ -122,12 +164,7 @@ export function ResultSummary({ g, result, focus = [] }: { g: Guideline; result:
           ) : null}
         </>
       ) : null}
-      <h4>Applies ({by('applies').length})</h4>
-      <ul className="outcomes">
-        {by('applies').map((r) => r.clauses.map((c, i) => result.rules[r.id].clauses[i]?.status === 'applies' ? (
-          <li key={`${r.id}.${c.id}`} className="applies"><Grade grade={c.grade} /> <b>{ruleLabel(r, r.id)}</b>: {c.action.label}</li>
-        ) : null))}
-      </ul>
+      <Recommendations g={g} result={result} />
       {knownDefs.length ? (
         <>
           <h4>Other derived values ({knownDefs.length})</h4>

@@ -4,12 +4,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSyn
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  canonicalJson, EngineError, evaluate, explain, formatTreatmentOptions, makeBundle, readBundle, treatmentOptions, type Finding, type Guideline,
+  canonicalJson, EngineError, evaluate, explain, formatTreatmentOptions, makeBundle, readBundle, treatmentOptions, formatRecommendations, recommendFromResult, type Finding, type Guideline,
 } from '../runtime/index.ts';
 import { coverage, formatDocument, interpretationRegister, runCases } from '../authoring/index.ts';
 import { goldenOf } from '../authoring/golden.ts';
 import { loadGuideline, readSourceFiles } from './load.ts';
 import { runChangelog, runDiff, runRender, runVerify, writeBundle } from './review.ts';
+import { recommendCommand } from './recommend-command.ts';
 
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -21,6 +22,9 @@ const USAGE = `usage: guideline <command> [options]
   options <facts.json> [--json] [--dir dir | --bundle file]
                                        treatment options for one patient, ordered primary first
                                        (derived from the recommendations, not a copy of Figure 8)
+  recommend <facts.json> [--json] [--all] [--dir dir | --bundle file]
+                                       the patient's recommendations: one per intervention, conflicts,
+                                       what to ask next (only rules whose population includes them)
   test [--update] [--coverage] [--dir dir]
                                        run every case from the source tree and from the built
                                        bundle, and compare golden traces (--update rewrites them)
@@ -146,10 +150,13 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         } else {
           io.out(explain(guideline, result, explainFlag === 'full' ? 'full' : 'summary'));
           // The treatment options view closes the explanation: what a clinician asks first.
-          if (explainFlag !== undefined) io.out('\n' + formatTreatmentOptions(treatmentOptions(guideline, result)));
+          if (explainFlag !== undefined) io.out('\n' + formatRecommendations(recommendFromResult(guideline, result)));
         }
         return 0;
       }
+      case 'recommend':
+        allowFlags(flags, ['json', 'all', 'dir', 'bundle']);
+        return recommendCommand({ file: positional[0], json: flags.has('json'), all: flags.has('all'), ...(flags.has('bundle') ? { bundle: String(flags.get('bundle')) } : {}), load: () => loadChecked(resolve(typeof flags.get('dir') === 'string' ? String(flags.get('dir')) : defaultGuidelineDir()), io) }, io);
       case 'test':
         allowFlags(flags, ['update', 'coverage', 'dir']);
         return runTests(resolve(typeof flags.get('dir') === 'string' ? String(flags.get('dir')) : defaultGuidelineDir()), { update: flags.has('update'), coverage: flags.has('coverage') }, io);

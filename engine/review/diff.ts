@@ -371,6 +371,11 @@ function diffClause(x: Clause, y: Clause, p: string, vb: Vocabulary, vh: Vocabul
       out.push({ category: k === 'label' ? 'wording' : 'action', pointer: `${p}/action/${k}`, clause: id, aspect: k, summary: `action ${k} of clause ${id}: ${bx ?? '(none)'} → ${by ?? '(none)'}`, before: bx, after: by });
     }
   }
+  // List-valued actions: an option added, removed or changed is a change of what the clause offers.
+  const optionsText = (o: Clause['action']['options']) => (o ?? []).map((x) => `${x.intervention}${x.when !== undefined ? ` when ${JSON.stringify(x.when)}` : ''}`).join(', ') || '(none)';
+  if (!sameJson((x.action.options ?? null) as JsonValue, (y.action.options ?? null) as JsonValue)) {
+    out.push({ category: 'action', pointer: `${p}/action/options`, clause: id, aspect: 'options', summary: `options of clause ${id}: ${optionsText(x.action.options)} → ${optionsText(y.action.options)}`, before: (x.action.options ?? null) as JsonValue, after: (y.action.options ?? null) as JsonValue });
+  }
   const extra = new Set([...Object.keys(x), ...Object.keys(y)].filter((k) => !['id', 'text', 'grade', 'when', 'action'].includes(k)));
   for (const k of extra) {
     const vx = (x as unknown as Record<string, JsonValue>)[k] ?? null;

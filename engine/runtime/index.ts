@@ -12,3 +12,4 @@ export { canonicalJson } from './canonical.ts';
 export { treatmentOptions, formatTreatmentOptions, TREATMENT_CHAPTERS, TREATMENT_OPTIONS_NOTICE, type TreatmentOption, type TreatmentOptionsView, type TreatmentOptionsOptions, type ContextValue } from './treatment-options.ts';
 export { checkInvariants, invariantHolds, chapterOf, type InvariantBreak } from './invariants.ts';
 export { populationOf, type OptionResult } from './evaluate.ts';
+export { recommend, recommendFromResult, formatRecommendations, questionFor, type PatientRecommendations, type RecommendationItem, type Statement, type Conflict, type Question, type RecommendOptions } from './recommend.ts';

@@ -65,7 +65,7 @@ export interface TreatmentOptionsView {
 
 export interface TreatmentOptionsOptions { chapters?: readonly string[] }
 
-const GRADE_ORDER: Record<string, number> = { A1: 0, A2: 1, B1: 2, B2: 3, C1: 4, C2: 5, D1: 6, D2: 7 };
+export const GRADE_ORDER: Record<string, number> = { A1: 0, A2: 1, B1: 2, B2: 3, C1: 4, C2: 5, D1: 6, D2: 7 };
 
 function rank(o: TreatmentOption): number {
   if (o.role === 'primary') return 0;

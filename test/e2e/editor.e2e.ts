@@ -148,6 +148,10 @@ await test('a changed case opens with its facts, the failed expectation and its 
   assert(await node.count() === 1, 'trace has the albumin node');
   assert((await node.locator('summary').first().textContent())?.includes('1 point'), 'trace shows the new value');
   assert(await page.locator('.trow.decisive').count() > 0, 'decisive path highlighted');
+  // the patient's recommendations (recommend()), one item per intervention, with what to ask next
+  const recs = page.locator('[data-testid="recommendations"]');
+  assert(await recs.count() >= 1, 'the case view lists the recommendations');
+  assert(/Recommendations \(\d+\)/.test((await recs.first().locator('h4').first().textContent()) ?? ''), 'recommendations counted');
   await shot(page, '04-case');
   await node.scrollIntoViewIfNeeded();
   await shot(page, '05-trace');
