@@ -3,5 +3,5 @@
 import { execFileSync } from 'node:child_process';
 
 export default function setup(): void {
-  execFileSync(process.execPath, ['scripts/gen-validators.mjs'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['engine/node/build/gen-validators.mjs'], { stdio: 'inherit' });
 }
