@@ -4,7 +4,7 @@
 import { EngineError } from './errors.ts';
 import { validateFacts, type Facts } from './facts.ts';
 import { definitionOrder } from './graph.ts';
-import { ABSENT, evaluateLogic, isUnknown, sortedMissing, truthiness, Unknown, type EvalContext, type TraceEvent, type Val } from './logic.ts';
+import { ABSENT, evaluateLogic, isUnknown, sortedMissing, truthiness, Unknown, unknownFact, type EvalContext, type TraceEvent, type Val } from './logic.ts';
 import type { DefinitionNode, Grade, Guideline, InputDef, JsonValue, RuleNode, Status } from './types.ts';
 
 export interface EvaluateOptions {
@@ -69,7 +69,7 @@ function resolverFor(p: Prepared, facts: Facts, values: Map<string, Val>) {
     let source: 'fact' | 'definition';
     if (p.inputs.has(name)) {
       source = 'fact';
-      value = Object.prototype.hasOwnProperty.call(facts, name) ? facts[name] : new Unknown([name]);
+      value = Object.prototype.hasOwnProperty.call(facts, name) ? facts[name] : unknownFact(name, p.inputs.get(name));
     } else if (values.has(name)) {
       source = 'definition';
       value = values.get(name)!;
@@ -103,8 +103,10 @@ function evaluateRule(rule: RuleNode, ctx: EvalContext): RuleResult {
 
 export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, options: EvaluateOptions = {}): EvaluationResult {
   const p = prepare(g);
-  const facts = options.trustedFacts ? (rawFacts as Facts) : validateFacts(g.inputs, rawFacts);
-  const trace: TraceEvent[] | undefined = options.trace ? [] : undefined;
+  // Options are read as own properties only: nothing planted on Object.prototype switches anything.
+  const own = (k: keyof EvaluateOptions): boolean => options !== null && typeof options === 'object' && Object.prototype.hasOwnProperty.call(options, k) && options[k] === true;
+  const facts = own('trustedFacts') ? (rawFacts as Facts) : validateFacts(g.inputs, rawFacts);
+  const trace: TraceEvent[] | undefined = own('trace') ? [] : undefined;
   const computed = new Map<string, Val>();
   const resolveRoot = resolverFor(p, facts, computed);
   const ctxFor = (node: string): EvalContext => ({ mode: 'unknown', node, resolveRoot, data: null, trace });
@@ -153,7 +155,12 @@ export function reevaluate(g: Guideline, facts: Facts, earlier: EvaluationResult
   return { values, rules };
 }
 
+/** The interpreter's own value behind each ValueResult (an Unknown's table is not serialised). */
+const valueBehind = new WeakMap<ValueResult, Val>();
+
 function fromValueResult(v: ValueResult): Val {
+  const behind = valueBehind.get(v);
+  if (behind !== undefined) return behind;
   return v.missing ? new Unknown(v.missing, v.possible) : v.value!;
 }
 
@@ -167,7 +174,9 @@ function withValue(ev: TraceEvent, v: Val): TraceEvent {
 
 function toValueResult(v: Val): ValueResult {
   if (!isUnknown(v)) return { value: v };
-  return v.possible ? { missing: [...v.missing], possible: [...v.possible] } : { missing: [...v.missing] };
+  const r: ValueResult = v.possible ? { missing: [...v.missing], possible: [...v.possible] } : { missing: [...v.missing] };
+  valueBehind.set(r, v);
+  return r;
 }
 
 function statusOf(v: Val): Status {

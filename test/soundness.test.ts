@@ -1,0 +1,74 @@
+// Regression tests for issue 12 ("a decided answer never changes when a missing fact arrives;
+// bad input never crashes"), one describe per finding, named after it.
+import { describe, expect, it } from 'vitest';
+import { evaluate, evaluateLogic, Unknown, type JsonValue } from '../engine/runtime/index.ts';
+import { truthiness, unknownFact, type EvalContext } from '../engine/runtime/logic.ts';
+import { loadGuideline } from '../engine/node/load.ts';
+import { GUIDELINE_DIR } from './helpers.ts';
+
+const { guideline } = loadGuideline(GUIDELINE_DIR);
+const inputs = new Map(guideline.inputs.map((i) => [i.id, i]));
+
+/** Evaluate an expression the way evaluate() does: facts by input id, absent ones with their domain. */
+function withFacts(expr: JsonValue, facts: Record<string, JsonValue>) {
+  const ctx: EvalContext = {
+    mode: 'unknown', node: 'test', data: null,
+    resolveRoot: (name) => (Object.prototype.hasOwnProperty.call(facts, name) ? facts[name] : unknownFact(name, inputs.get(name))),
+  };
+  return evaluateLogic(expr, ctx);
+}
+
+describe('finding 1: results reported as known while a missing fact could still change them', () => {
+  it('finding 1a: or(unknown, "none") is not "none" while encephalopathy is missing', () => {
+    const expr = { '==': [{ or: [{ var: 'encephalopathy' }, 'none'] }, 'none'] };
+    const r = withFacts(expr, {});
+    expect(r).toBeInstanceOf(Unknown);
+    expect((r as Unknown).missing).toEqual(['encephalopathy']);
+    expect(withFacts(expr, { encephalopathy: 'grade_3_4' })).toBe(false);
+    // without a dictionary (plain data) it is unknown as well
+    expect(evaluateLogic(expr, { mode: 'unknown', node: 't', data: {} })).toBeInstanceOf(Unknown);
+    // and(unknown, false): the value is unknown (x may be 0), its truthiness is false
+    const a = evaluateLogic({ '==': [{ and: [{ var: 'x' }, false] }, false] }, { mode: 'unknown', node: 't', data: {} });
+    expect(a).toBeInstanceOf(Unknown);
+    expect(truthiness(evaluateLogic({ and: [{ var: 'x' }, false] }, { mode: 'unknown', node: 't', data: {} }))).toBe(false);
+  });
+
+  it('finding 1b: some/all/none/map/filter/reduce over an unknown list never return the list\'s possible values', () => {
+    const list = { if: [{ var: 'x' }, [1], [2]] };
+    const ctx = { mode: 'unknown' as const, node: 't', data: {} };
+    expect(evaluateLogic({ '!': { some: [list, { '==': [{ var: '' }, 5] }] } }, ctx)).toBe(true);
+    expect(evaluateLogic({ all: [list, { '<': [{ var: '' }, 3] }] }, ctx)).toBe(true);
+    expect(evaluateLogic({ none: [list, { '>': [{ var: '' }, 3] }] }, ctx)).toBe(true);
+    const m = evaluateLogic({ map: [list, { '*': [{ var: '' }, 10] }] }, ctx);
+    expect((m as Unknown).possible).toEqual([[10], [20]]);
+    expect(evaluateLogic({ reduce: [list, { '+': [{ var: 'current' }, { var: 'accumulator' }] }, 0] }, ctx)).toBeInstanceOf(Unknown);
+    expect((evaluateLogic({ filter: [list, { '>': [{ var: '' }, 1] }] }, ctx) as Unknown).possible).toEqual([[], [2]]);
+    // a list that is plainly unknown gives a plainly unknown result, whatever the operator
+    const u = evaluateLogic({ some: [{ var: 'l' }, { '==': [{ var: '' }, 5] }] }, ctx) as Unknown;
+    expect(u.possible).toBeUndefined();
+    expect(u.missing).toEqual(['l']);
+  });
+
+  it('finding 1c: a solitary 1.8 cm tumour, N0 M0, vascular invasion unknown is T1 or T2 and stage I or II (Table 5)', () => {
+    const r = evaluate(guideline, { tumor_count: 1, largest_tumor_cm: 1.8, lymph_node_metastasis: false, distant_metastasis: false });
+    expect(r.values.muicc_t.possible).toEqual(['T1', 'T2']);
+    expect(r.values.muicc_stage.possible).toEqual(['I', 'II']);
+    expect(r.values.muicc_stage.missing).toEqual(['bile_duct_invasion', 'hepatic_vein_invasion', 'portal_vein_invasion']);
+    // every possible value is reached by a completion, and supplying the facts decides it
+    const t1 = evaluate(guideline, { tumor_count: 1, largest_tumor_cm: 1.8, lymph_node_metastasis: false, distant_metastasis: false, portal_vein_invasion: 'vp0', hepatic_vein_invasion: false, bile_duct_invasion: false });
+    expect(t1.values.muicc_stage.value).toBe('I');
+    const t2 = evaluate(guideline, { tumor_count: 1, largest_tumor_cm: 1.8, lymph_node_metastasis: false, distant_metastasis: false, portal_vein_invasion: 'vp0', hepatic_vein_invasion: true, bile_duct_invasion: false });
+    expect(t2.values.muicc_stage.value).toBe('II');
+  });
+
+  it('finding 1d: an if chain on the same value counts only the paths that value can take', () => {
+    // b is a boolean fact nobody supplied: the chain is split over its two values
+    const ctx: EvalContext = { mode: 'unknown', node: 't', data: null, resolveRoot: (name) => unknownFact(name, { type: 'boolean' }) };
+    const n = { if: [{ var: 'b' }, 2, 3] };
+    const r = evaluateLogic({ if: [{ '==': [n, 3] }, 'T1', { '==': [n, 2] }, 'T2', 'T4'] }, ctx) as Unknown;
+    expect(r.possible).toEqual(['T1', 'T2']);
+    expect(r.missing).toEqual(['b']);
+    // a variable read twice is the same value: b and not b is false, never unknown
+    expect(evaluateLogic({ and: [{ var: 'b' }, { '!': { var: 'b' } }] }, ctx)).toBe(false);
+  });
+});
