@@ -1,7 +1,8 @@
 // Regression tests for issue 12 ("a decided answer never changes when a missing fact arrives;
 // bad input never crashes"), one describe per finding, named after it.
 import { describe, expect, it } from 'vitest';
-import { evaluate, evaluateLogic, Unknown, type JsonValue } from '../engine/runtime/index.ts';
+import { EngineError, evaluate, evaluateLogic, Unknown, type JsonValue } from '../engine/runtime/index.ts';
+import { check } from '../engine/authoring/index.ts';
 import { truthiness, unknownFact, type EvalContext } from '../engine/runtime/logic.ts';
 import { loadGuideline } from '../engine/node/load.ts';
 import { GUIDELINE_DIR } from './helpers.ts';
@@ -70,5 +71,25 @@ describe('finding 1: results reported as known while a missing fact could still 
     expect(r.missing).toEqual(['b']);
     // a variable read twice is the same value: b and not b is false, never unknown
     expect(evaluateLogic({ and: [{ var: 'b' }, { '!': { var: 'b' } }] }, ctx)).toBe(false);
+  });
+});
+
+describe('finding 2: operator arity', () => {
+  it('finding 2: {"*": []} and other wrong arities are checker errors, and evaluate throws only EngineError', () => {
+    const g = structuredClone(guideline);
+    const rule = g.nodes.find((n) => n.kind === 'recommendation')! as { clauses: { when: JsonValue }[] };
+    const bad: JsonValue[] = [{ '*': [] }, { '==': [1] }, { '!': [] }, { substr: ['abc'] }, { '-': [1, 2, 3] }, { max: [] }, { some: [[1]] }];
+    rule.clauses[0].when = { and: [true, ...bad.map((b) => ({ '!!': [b] }))] };
+    const findings = check(g).filter((f) => f.code === 'arity');
+    expect(findings.map((f) => f.pointer)).toEqual(bad.map((_, i) => `/clauses/0/when/and/${i + 1}/!!/0`).sort());
+    // json-logic-js throws a TypeError on {"*": []}: it comes out as an EngineError
+    let inner: unknown;
+    try { evaluateLogic({ '*': [] }, { mode: 'unknown', node: 't', data: {} }); } catch (e) { inner = e; }
+    expect(inner).toBeInstanceOf(EngineError);
+    expect((inner as EngineError).code).toBe('evaluation-failed');
+    let thrown: unknown;
+    try { evaluate(g, {}); } catch (e) { thrown = e; }
+    expect(thrown).toBeInstanceOf(EngineError);
+    expect((thrown as EngineError).code).toBe('evaluation-failed');
   });
 });

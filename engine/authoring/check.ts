@@ -6,7 +6,7 @@
 import { EngineError } from '../runtime/errors.ts';
 import { validateFacts } from '../runtime/facts.ts';
 import { collectVars, definitionOrder, expressionsOf } from '../runtime/graph.ts';
-import { ALLOWED_OPERATORS, escapeSegment, FORBIDDEN_SEGMENTS, isLogicObject, operands, SCOPED_OPERATORS } from '../runtime/logic.ts';
+import { ALLOWED_OPERATORS, escapeSegment, FORBIDDEN_SEGMENTS, isLogicObject, OPERATOR_ARITY, operands, SCOPED_OPERATORS } from '../runtime/logic.ts';
 import { didYouMean } from '../runtime/names.ts';
 import type { DefinitionNode, Field, Finding, Guideline, GuidelineNode, InputDef, JsonValue, Logic, RuleNode } from '../runtime/types.ts';
 
@@ -184,6 +184,12 @@ function checkOperators(logic: Logic, base: string, report: Report): void {
     if (op in FORBIDDEN_OPERATORS) report(ptr, 'forbidden-operator', `operator "${op}" is not allowed: ${FORBIDDEN_OPERATORS[op]}.`);
     else if (!ALLOWED.has(op)) report(ptr, 'unknown-operator', `"${op}" is not a JSON-Logic operator this engine runs.${didYouMean(op, ALLOWED_OPERATORS)}`);
     const raw = l[op];
+    const arity = Object.prototype.hasOwnProperty.call(OPERATOR_ARITY, op) ? OPERATOR_ARITY[op] : undefined;
+    const n = operands(raw).length;
+    if (arity && (n < arity[0] || n > arity[1])) {
+      const want = arity[0] === arity[1] ? `${arity[0]}` : arity[1] === Infinity ? `at least ${arity[0]}` : `${arity[0]} to ${arity[1]}`;
+      report(ptr, 'arity', `"${op}" takes ${want} operand${want === '1' ? '' : 's'}, not ${n}.`);
+    }
     if (op === 'var' && operands(raw).length && typeof operands(raw)[0] === 'object' && operands(raw)[0] !== null) {
       report(`${ptr}/var`, 'dynamic-var', 'a variable name must be written as text, not computed, so the checker can see what the rule reads.');
     }

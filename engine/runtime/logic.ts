@@ -120,6 +120,19 @@ export const ALLOWED_OPERATORS: readonly string[] = [
   'map', 'filter', 'reduce', 'all', 'none', 'some',
 ];
 const ALLOWED = new Set(ALLOWED_OPERATORS);
+
+/**
+ * How many operands each operator takes, [min, max] (max Infinity: any number). Outside it
+ * json-logic-js throws (`{"*": []}`), returns something that is not JSON (`{"max": []}` is
+ * -Infinity) or silently ignores operands; the checker reports `arity`.
+ */
+export const OPERATOR_ARITY: Readonly<Record<string, readonly [number, number]>> = {
+  var: [0, 2], missing: [0, Infinity], missing_some: [2, 2], if: [0, Infinity], '?:': [0, Infinity],
+  '==': [2, 2], '===': [2, 2], '!=': [2, 2], '!==': [2, 2], '>': [2, 2], '>=': [2, 2], '<': [2, 3], '<=': [2, 3],
+  '!': [1, 1], '!!': [1, 1], and: [1, Infinity], or: [1, Infinity], '%': [2, 2], '+': [1, Infinity], '-': [1, 2],
+  '*': [1, Infinity], '/': [2, 2], min: [1, Infinity], max: [1, Infinity], cat: [0, Infinity], substr: [2, 3],
+  in: [2, 2], merge: [0, Infinity], map: [2, 2], filter: [2, 2], reduce: [2, 3], all: [2, 2], none: [2, 2], some: [2, 2],
+};
 /** Operators that take a list and evaluate their second argument once per item. */
 export const SCOPED_OPERATORS: readonly string[] = ['map', 'filter', 'reduce', 'all', 'none', 'some'];
 
