@@ -2,9 +2,9 @@
 // bad input never crashes"), one describe per finding, named after it.
 import { describe, expect, it } from 'vitest';
 import { EngineError, evaluate, evaluateLogic, Unknown, type JsonValue } from '../engine/runtime/index.ts';
-import { check } from '../engine/authoring/index.ts';
+import { check, parseSource } from '../engine/authoring/index.ts';
 import { truthiness, unknownFact, type EvalContext } from '../engine/runtime/logic.ts';
-import { loadGuideline } from '../engine/node/load.ts';
+import { loadGuideline, readSourceFiles } from '../engine/node/load.ts';
 import { GUIDELINE_DIR } from './helpers.ts';
 
 const { guideline } = loadGuideline(GUIDELINE_DIR);
@@ -91,5 +91,36 @@ describe('finding 2: operator arity', () => {
     try { evaluate(g, {}); } catch (e) { thrown = e; }
     expect(thrown).toBeInstanceOf(EngineError);
     expect((thrown as EngineError).code).toBe('evaluation-failed');
+  });
+});
+
+describe('finding 3: the same id in two folders', () => {
+  const files = readSourceFiles(GUIDELINE_DIR);
+  const copies: [string, string, (doc: Record<string, unknown>) => void][] = [
+    ['inputs/liver-function/albumin.json', 'inputs/tumor/albumin.json', () => {}],
+    ['nodes/staging/extrahepatic_spread.json', 'nodes/diagnosis/extrahepatic_spread.json', (d) => { d.expr = false; }],
+    ['nodes/hepatic-resection/hepatic_resection_1.json', 'nodes/surveillance/hepatic_resection_1.json', () => {}],
+    ['nodes/surveillance/surveillance_nafld_high_fib4.json', 'nodes/staging/surveillance_nafld_high_fib4.json', () => {}],
+    ['nodes/treatment-overview/ecog_performance_status_table.json', 'nodes/staging/ecog_performance_status_table.json', () => {}],
+    ['cases/staging/distant_metastasis_is_stage_ivb.json', 'cases/diagnosis/distant_metastasis_is_stage_ivb.json', () => {}],
+  ];
+  it.each(copies)('finding 3: a second %s in another folder is reported in both files', (from, to, change) => {
+    const original = files.find((f) => f.path === from)!;
+    expect(original).toBeDefined();
+    const doc = JSON.parse(original.text);
+    change(doc);
+    const { guideline: g, findings } = parseSource([...files, { path: to, text: JSON.stringify(doc) }]);
+    const all = [...findings, ...check(g)].filter((f) => f.code === 'duplicate-id');
+    expect(new Set(all.map((f) => f.file))).toEqual(new Set([from, to]));
+    // the first file in path order keeps the id; the copy changes nothing that is evaluated
+    const kept = [...g.inputs, ...g.nodes, ...g.cases].filter((x) => x.id === doc.id);
+    expect(kept).toHaveLength(1);
+  });
+  it('finding 3: an input and a node with the same id, or a guideline holding an id twice, is reported for every holder', () => {
+    const g = structuredClone(guideline);
+    const def = g.nodes.find((n) => n.id === 'extrahepatic_spread')!;
+    g.nodes.push({ ...def, expr: false } as typeof def);
+    const dups = check(g).filter((f) => f.code === 'duplicate-id' && f.node === 'extrahepatic_spread');
+    expect(dups).toHaveLength(2);
   });
 });

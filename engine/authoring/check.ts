@@ -22,21 +22,27 @@ export function check(g: Guideline): Finding[] {
   const add = (f: Finding) => findings.push(f);
 
   // --- identity -----------------------------------------------------------------------------
-  const names = new Map<string, string>(); // id -> file
+  // parseSource keeps the first file of an id and reports the others; a guideline assembled
+  // another way (a bundle, an editor draft) may still hold an id twice: report every holder.
+  const holders = new Map<string, { kind: 'input' | 'node'; file?: string }[]>();
   for (const [kind, items] of [['input', g.inputs], ['node', g.nodes]] as const) {
     for (const item of items) {
-      const file = fileOf(kind, item.id);
-      const prev = names.get(item.id);
-      if (prev !== undefined && prev !== file) {
-        add({ code: 'duplicate-id', severity: 'error', file, pointer: '/id', node: item.id, message: `id "${item.id}" is already used by ${prev}; ids of inputs and nodes share one namespace. Rename one of them.` });
-      }
-      names.set(item.id, file ?? '');
+      const list = holders.get(item.id) ?? [];
+      list.push({ kind, file: fileOf(kind, item.id) });
+      holders.set(item.id, list);
     }
   }
-  const caseIds = new Set<string>();
-  for (const c of g.cases) {
-    if (caseIds.has(c.id)) add({ code: 'duplicate-id', severity: 'error', file: fileOf('case', c.id), pointer: '/id', node: c.id, message: `case id "${c.id}" is used twice; rename one.` });
-    caseIds.add(c.id);
+  for (const [id, list] of holders) {
+    if (list.length < 2) continue;
+    list.forEach((h, i) => {
+      const others = list.filter((_, j) => j !== i).map((o) => o.file ?? `another ${o.kind}`);
+      add({ code: 'duplicate-id', severity: 'error', file: h.file, pointer: '/id', node: id, message: `id "${id}" is also used by ${[...new Set(others)].join(', ')}; ids of inputs and nodes share one namespace. Rename one of them.` });
+    });
+  }
+  const caseCount = new Map<string, number>();
+  for (const c of g.cases) caseCount.set(c.id, (caseCount.get(c.id) ?? 0) + 1);
+  for (const [id, n] of caseCount) {
+    if (n > 1) add({ code: 'duplicate-id', severity: 'error', file: fileOf('case', id), pointer: '/id', node: id, message: `case id "${id}" is used ${n} times; rename all but one.` });
   }
 
   const chapters = new Map(g.manifest.chapters.map((c) => [c.id, c]));
