@@ -124,3 +124,18 @@ describe('finding 3: the same id in two folders', () => {
     expect(dups).toHaveLength(2);
   });
 });
+
+describe('finding 4: enum values inside list-item predicates', () => {
+  it('finding 4: a Cyrillic "sоrafenib" in a predicate over prior_systemic_therapies is a checker error', () => {
+    const g = structuredClone(guideline);
+    const def = g.nodes.find((n) => n.kind === 'definition' && JSON.stringify(n.expr).includes('prior_systemic_therapies'))! as { id: string; expr: JsonValue };
+    const cyrillic = 's\u043erafenib';
+    def.expr = { and: [def.expr, { some: [{ var: 'prior_systemic_therapies' }, { '==': [{ var: 'agent' }, cyrillic] }] }, { reduce: [{ var: 'prior_systemic_therapies' }, { or: [{ var: 'accumulator' }, { in: [{ var: 'current.agent' }, ['lenvatinib', cyrillic]] }] }, false] }] };
+    const findings = check(g).filter((f) => f.node === def.id && f.code === 'not-in-enum');
+    expect(findings.map((f) => f.pointer)).toEqual(['/expr/and/1/some/1/==/1', '/expr/and/2/reduce/1/or/1/in/1/1']);
+    expect(findings[0].message).toContain('Did you mean "sorafenib"?');
+    // the Latin spelling passes
+    def.expr = { some: [{ var: 'prior_systemic_therapies' }, { '==': [{ var: 'agent' }, 'sorafenib'] }] };
+    expect(check(g).filter((f) => f.node === def.id && f.severity === 'error')).toEqual([]);
+  });
+});

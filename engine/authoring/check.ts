@@ -269,7 +269,37 @@ const EQUAL = new Set(['==', '===', '!=', '!==']);
 const BOOLEAN_OPS = new Set([...COMPARE, ...EQUAL, '!', '!!', 'in', 'all', 'some', 'none']);
 const NUMBER_OPS = new Set(['+', '-', '*', '/', '%', 'min', 'max']);
 
-function inferType(l: JsonValue, d: Dict, scoped = false): TypeInfo {
+/**
+ * Where an expression is evaluated: at the root (undefined), inside the predicate of a list
+ * operator over a list input (its item fields; `reduce`: read as current.<field>), or inside one
+ * whose items cannot be known statically (null).
+ */
+type ItemScope = { fields: Record<string, Field>; list: string; reduce: boolean } | null | undefined;
+
+function scopedVarType(path: string, scope: Exclude<ItemScope, undefined>): TypeInfo {
+  if (!scope) return { type: 'any' };
+  let field = path;
+  if (scope.reduce) {
+    if (!path.startsWith('current.')) return { type: 'any' };
+    field = path.slice('current.'.length);
+  }
+  const f = Object.prototype.hasOwnProperty.call(scope.fields, field) ? scope.fields[field] : undefined;
+  return f ? fieldType(f, `${scope.list}.${field}`) : { type: 'any' };
+}
+
+/** The scope of the predicate of a list operator whose list is `listArg`. */
+function predicateScope(op: string, listArg: JsonValue, d: Dict, outer: ItemScope): ItemScope {
+  if (outer !== undefined) return null; // nested list operators: items of items are not typed here
+  if (isLogicObject(listArg) && 'var' in listArg) {
+    const p = operands(listArg.var)[0];
+    const input = typeof p === 'string' ? d.inputs.get(p) : undefined;
+    if (input && input.type === 'list' && input.items) return { fields: input.items.fields, list: input.id, reduce: op === 'reduce' };
+  }
+  return null;
+}
+
+function inferType(l: JsonValue, d: Dict, scope?: ItemScope): TypeInfo {
+  const scoped = scope !== undefined;
   if (l === null) return { type: 'any', literal: null };
   if (typeof l === 'number') return { type: 'number', literal: l };
   if (typeof l === 'string') return { type: 'string', literal: l };
@@ -279,21 +309,21 @@ function inferType(l: JsonValue, d: Dict, scoped = false): TypeInfo {
   const op = Object.keys(l)[0];
   const args = operands(l[op]);
   if (op === 'var') {
-    if (scoped) return { type: 'any' };
+    if (scoped) return typeof args[0] === 'string' ? scopedVarType(args[0], scope) : { type: 'any' };
     const p = args[0];
     return typeof p === 'string' ? typeOfName(p, d) : { type: 'any' };
   }
   if (BOOLEAN_OPS.has(op)) return { type: 'boolean' };
   if (NUMBER_OPS.has(op)) {
     if (op === '+' || op === '-' || op === 'min' || op === 'max') {
-      const units = new Set(args.map((a) => inferType(a, d, scoped)).filter((t) => t.type === 'number' && t.unit).map((t) => t.unit));
+      const units = new Set(args.map((a) => inferType(a, d, scope)).filter((t) => t.type === 'number' && t.unit).map((t) => t.unit));
       return { type: 'number', unit: units.size === 1 ? [...units][0] : undefined };
     }
     return { type: 'number' };
   }
   if (op === 'and' || op === 'or' || op === 'if' || op === '?:') {
     const branches = op === 'and' || op === 'or' ? args : args.filter((_, i) => i % 2 === 1 || i === args.length - 1);
-    const types = branches.map((a) => inferType(a, d, scoped));
+    const types = branches.map((a) => inferType(a, d, scope));
     const kinds = new Set(types.map((t) => (t.type === 'string' && t.literal !== undefined ? 'string' : t.type)));
     if (kinds.size === 1) {
       const t = types[0];
@@ -314,18 +344,19 @@ function describeType(t: TypeInfo): string {
 
 function checkTypes(logic: Logic, base: string, d: Dict, report: Report): void {
   const scopedOps = new Set(SCOPED_OPERATORS);
-  const stack: [JsonValue, string, boolean][] = [[logic, base, false]];
+  const stack: [JsonValue, string, ItemScope][] = [[logic, base, undefined]];
   while (stack.length) {
-    const [l, ptr, scoped] = stack.pop()!;
-    if (Array.isArray(l)) { l.forEach((x, i) => stack.push([x, `${ptr}/${i}`, scoped])); continue; }
+    const [l, ptr, scope] = stack.pop()!;
+    if (Array.isArray(l)) { l.forEach((x, i) => stack.push([x, `${ptr}/${i}`, scope])); continue; }
     if (!isLogicObject(l)) continue;
     const op = Object.keys(l)[0];
     const raw = l[op];
     const args = operands(raw);
     const argPtr = (i: number) => (Array.isArray(raw) ? `${ptr}/${escapeSegment(op)}/${i}` : `${ptr}/${escapeSegment(op)}`);
-    args.forEach((a, i) => stack.push([a, argPtr(i), scoped || (scopedOps.has(op) && i === 1)]));
-    if (scoped) continue;
-    const types = args.map((a) => inferType(a, d));
+    // The predicate of a list operator reads the list's item fields: enum values, numbers and
+    // booleans are typed against the item fields as root expressions are against the dictionary.
+    args.forEach((a, i) => stack.push([a, argPtr(i), scopedOps.has(op) && i === 1 ? predicateScope(op, args[0], d, scope) : scope]));
+    const types = args.map((a) => inferType(a, d, scope));
     if (COMPARE.has(op)) {
       types.forEach((t, i) => {
         if (t.type === 'enum' || t.type === 'boolean' || t.type === 'list' || (t.type === 'string' && t.literal === undefined)) {
