@@ -139,3 +139,34 @@ describe('finding 4: enum values inside list-item predicates', () => {
     expect(check(g).filter((f) => f.node === def.id && f.severity === 'error')).toEqual([]);
   });
 });
+
+describe('finding 5: prototype gadgets', () => {
+  const planted: Record<string, unknown> = {
+    trustedFacts: true, trace: [], hash: 'sha256:planted', integer: true, maxItems: 0, mode: 'null', data: { ecog: 0 },
+    resolveRoot: () => 'planted', node: 'planted', chapters: [], minimum: 1000, maximum: -1,
+    reduce: true, boolean: true, truthy: true, table: { vars: [], domains: [], values: [] }, missing: ['planted'], possible: ['planted'],
+  };
+  function withPlanted<T>(run: () => T): T {
+    const proto = Object.prototype as Record<string, unknown>;
+    for (const [k, v] of Object.entries(planted)) Object.defineProperty(proto, k, { value: v, configurable: true, writable: true, enumerable: false });
+    try { return run(); } finally { for (const k of Object.keys(planted)) delete proto[k]; }
+  }
+  const facts = { albumin: 3.1, bilirubin: 1.4, ascites: 'none', encephalopathy: 'none', ecog: 1, tumor_count: 1, largest_tumor_cm: 2.5, prior_systemic_therapies: [{ agent: 'sorafenib' }] };
+
+  it('finding 5: options, contexts and the dictionary are read as own properties only', () => {
+    const clean = JSON.stringify(evaluate(guideline, facts, {}));
+    const cleanTrace = JSON.stringify(evaluate(guideline, facts, { trace: true }));
+    const wrong = { albumin: 35 };
+    const [dirty, dirtyTrace, rejected, logic] = withPlanted(() => {
+      let thrown: unknown;
+      try { evaluate(guideline, wrong, {}); } catch (e) { thrown = e; }
+      return [JSON.stringify(evaluate(guideline, facts, {})), JSON.stringify(evaluate(guideline, facts, { trace: true })), thrown,
+        evaluateLogic({ '<=': [{ var: 'ecog' }, 1] }, { mode: 'unknown', node: 't', data: {} } as EvalContext)];
+    });
+    expect(dirty).toBe(clean);
+    expect(dirtyTrace).toBe(cleanTrace);
+    expect(rejected).toBeInstanceOf(EngineError); // trustedFacts on the prototype does not switch validation off
+    expect(logic).toBeInstanceOf(Unknown); // neither mode, data nor resolveRoot came from the prototype
+    expect(Object.prototype).not.toHaveProperty('trustedFacts');
+  });
+});

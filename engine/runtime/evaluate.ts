@@ -4,7 +4,7 @@
 import { EngineError } from './errors.ts';
 import { validateFacts, type Facts } from './facts.ts';
 import { definitionOrder } from './graph.ts';
-import { ABSENT, evaluateLogic, isUnknown, sortedMissing, truthiness, Unknown, unknownFact, type EvalContext, type TraceEvent, type Val } from './logic.ts';
+import { ABSENT, evaluateLogic, isUnknown, own, sortedMissing, truthiness, Unknown, unknownFact, type EvalContext, type TraceEvent, type Val } from './logic.ts';
 import type { DefinitionNode, Grade, Guideline, InputDef, JsonValue, RuleNode, Status } from './types.ts';
 
 export interface EvaluateOptions {
@@ -91,22 +91,22 @@ function evaluateRule(rule: RuleNode, ctx: EvalContext): RuleResult {
     const v = evaluateLogic(c.when, ctx, `/clauses/${i}/when`);
     const result: ClauseResult = { id: c.id, grade: c.grade, status: statusOf(v) };
     if (result.status === 'undecided') result.missing = [...(v as Unknown).missing];
-    trace?.push({ type: 'clause', node: rule.id, pointer: `/clauses/${i}`, clause: c.id, grade: c.grade, status: result.status, ...(result.missing ? { missing: result.missing } : {}) });
+    trace?.push({ type: 'clause', node: rule.id, pointer: `/clauses/${i}`, clause: c.id, grade: c.grade, status: result.status, ...(own(result, 'missing') ? { missing: result.missing } : {}) });
     return result;
   });
   const status = combine(clauses.map((c) => c.status));
   const result: RuleResult = { kind: rule.kind, status, clauses };
-  if (status === 'undecided') result.missing = sortedMissing(clauses.flatMap((c) => c.missing ?? []));
-  trace?.push({ type: 'rule', node: rule.id, pointer: '', status, ...(result.missing ? { missing: result.missing } : {}) });
+  if (status === 'undecided') result.missing = sortedMissing(clauses.flatMap((c) => own(c, 'missing') ?? []));
+  trace?.push({ type: 'rule', node: rule.id, pointer: '', status, ...(own(result, 'missing') ? { missing: result.missing } : {}) });
   return result;
 }
 
 export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, options: EvaluateOptions = {}): EvaluationResult {
   const p = prepare(g);
   // Options are read as own properties only: nothing planted on Object.prototype switches anything.
-  const own = (k: keyof EvaluateOptions): boolean => options !== null && typeof options === 'object' && Object.prototype.hasOwnProperty.call(options, k) && options[k] === true;
-  const facts = own('trustedFacts') ? (rawFacts as Facts) : validateFacts(g.inputs, rawFacts);
-  const trace: TraceEvent[] | undefined = own('trace') ? [] : undefined;
+  const facts = own(options, 'trustedFacts') === true ? (rawFacts as Facts) : validateFacts(g.inputs, rawFacts);
+  const trace: TraceEvent[] | undefined = own(options, 'trace') === true ? [] : undefined;
+  const hash = own(g, 'hash');
   const computed = new Map<string, Val>();
   const resolveRoot = resolverFor(p, facts, computed);
   const ctxFor = (node: string): EvalContext => ({ mode: 'unknown', node, resolveRoot, data: null, trace });
@@ -122,7 +122,7 @@ export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, op
   const rules: Record<string, RuleResult> = {};
   for (const rule of p.rules) rules[rule.id] = evaluateRule(rule, ctxFor(rule.id));
   const out: EvaluationResult = {
-    guideline: { id: g.manifest.id, version: g.manifest.version, ...(g.hash ? { hash: g.hash } : {}) },
+    guideline: { id: g.manifest.id, version: g.manifest.version, ...(typeof hash === 'string' && hash ? { hash } : {}) },
     facts,
     values,
     rules,
@@ -161,7 +161,8 @@ const valueBehind = new WeakMap<ValueResult, Val>();
 function fromValueResult(v: ValueResult): Val {
   const behind = valueBehind.get(v);
   if (behind !== undefined) return behind;
-  return v.missing ? new Unknown(v.missing, v.possible) : v.value!;
+  const missing = own(v, 'missing');
+  return missing ? new Unknown(missing, own(v, 'possible')) : v.value!;
 }
 
 function withValue(ev: TraceEvent, v: Val): TraceEvent {

@@ -2,7 +2,7 @@
 // a wrong type, an unknown field or an implausible value (albumin 35 where g/dL is expected)
 // is rejected with one error that lists every problem. null means "not known" and is dropped.
 import { EngineError, type Problem } from './errors.ts';
-import { measure } from './logic.ts';
+import { measure, ownProperties } from './logic.ts';
 import { didYouMean } from './names.ts';
 import type { Field, InputDef, JsonValue } from './types.ts';
 
@@ -50,7 +50,9 @@ function describeExpected(f: Field): string {
 }
 
 /** Returns the cleaned value, or undefined when it is not known (null) or wrong (problem recorded). */
-function checkValue(f: Field, title: string, path: string, value: JsonValue, problems: Problem[]): JsonValue | undefined {
+function checkValue(spec: Field, title: string, path: string, value: JsonValue, problems: Problem[]): JsonValue | undefined {
+  // Own properties only: an `integer` or `maxItems` planted on Object.prototype changes nothing.
+  const f = ownProperties(spec);
   if (value === null) return undefined;
   const wrong = (code: string, message: string) => { problems.push({ field: path, code, message }); return undefined; };
   const got = typeof value === 'string' ? `the text ${JSON.stringify(value.slice(0, FACT_LIMITS.maxString))}` : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : String(value);
@@ -75,9 +77,10 @@ function checkValue(f: Field, title: string, path: string, value: JsonValue, pro
       return value;
     case 'list': {
       if (!Array.isArray(value)) return wrong('wrong-type', `${title}: expected a list, got ${got}.`);
-      const max = f.items!.maxItems ?? FACT_LIMITS.maxListItems;
+      const itemSpec = ownProperties(f.items!);
+      const max = itemSpec.maxItems ?? FACT_LIMITS.maxListItems;
       if (value.length > max) return wrong('too-many-items', `${title}: at most ${max} items, got ${value.length}.`);
-      const fields = f.items!.fields;
+      const fields = itemSpec.fields;
       const before = problems.length;
       const items = value.map((item, i) => {
         const itemPath = `${path}[${i}]`;

@@ -31,8 +31,13 @@ export class Unknown {
    * table), so that e.g. "category is not definite" is decided when no branch gives "definite".
    * A set of exactly {false, true} is not listed: `info.boolean` says it.
    */
-  constructor(readonly missing: readonly string[], readonly possible?: readonly JsonValue[], readonly info: UnknownInfo = {}) {}
+  readonly info: UnknownInfo;
+  constructor(readonly missing: readonly string[], readonly possible?: readonly JsonValue[], info?: UnknownInfo) {
+    this.info = info ? clean(info) : NO_INFO;
+  }
 }
+/** Without a prototype: nothing planted on Object.prototype reads as known information. */
+const NO_INFO: UnknownInfo = Object.freeze(Object.create(null) as UnknownInfo);
 export type Val = JsonValue | Unknown;
 export const isUnknown = (v: unknown): v is Unknown => v instanceof Unknown;
 
@@ -68,7 +73,8 @@ function distinct(values: readonly JsonValue[]): JsonValue[] {
  * A value that is one of `values` (known if they all agree), needing `missing` to decide which.
  * `values` undefined: not known to be few; `info` adds what is known anyway.
  */
-function oneOf(values: readonly JsonValue[] | undefined, missing: readonly string[], info: UnknownInfo = {}): Val {
+function oneOf(values: readonly JsonValue[] | undefined, missing: readonly string[], given: UnknownInfo = NO_INFO): Val {
+  const info = clean(given);
   if (values) {
     const d = distinct(values);
     if (d.length === 1) return d[0];
@@ -82,11 +88,14 @@ function oneOf(values: readonly JsonValue[] | undefined, missing: readonly strin
 }
 
 function clean(info: UnknownInfo): UnknownInfo {
-  const out: { -readonly [K in keyof UnknownInfo]: UnknownInfo[K] } = {};
-  if (info.boolean) out.boolean = true;
-  if (info.truthy !== undefined) out.truthy = info.truthy;
-  if (info.table) out.table = info.table;
-  return out;
+  if (Object.getPrototypeOf(info) === null && Object.isFrozen(info)) return info;
+  const out = Object.create(null) as { -readonly [K in keyof UnknownInfo]: UnknownInfo[K] };
+  if (own(info, 'boolean') === true) out.boolean = true;
+  const t = own(info, 'truthy');
+  if (typeof t === 'boolean') out.truthy = t;
+  const table = own(info, 'table');
+  if (table) out.table = table;
+  return Object.freeze(out);
 }
 
 /**
@@ -95,7 +104,7 @@ function clean(info: UnknownInfo): UnknownInfo {
  * expressions reading it can be decided by trying every completion.
  */
 export function unknownFact(name: string, field?: { type: string; values?: readonly { value: string }[]; integer?: boolean; minimum?: number; maximum?: number }): Unknown {
-  const domain = field ? finiteDomain(field) : undefined;
+  const domain = field ? finiteDomain(ownProperties(field)) : undefined;
   if (!domain) return new Unknown([name]);
   const table: Table = { vars: [name], domains: [domain], values: domain };
   if (field!.type === 'boolean') return new Unknown([name], undefined, { boolean: true, table });
@@ -112,6 +121,25 @@ function finiteDomain(f: { type: string; values?: readonly { value: string }[]; 
 }
 
 export const truthy = (v: JsonValue): boolean => jsonLogic.truthy(v);
+
+const ownCopies = new WeakMap<object, object>();
+/**
+ * The object's own properties on an object without a prototype (cached): a dictionary entry
+ * read through it never sees what was planted on Object.prototype (`integer`, `maxItems`...).
+ */
+export function ownProperties<T extends object>(obj: T): T {
+  let c = ownCopies.get(obj);
+  if (!c) {
+    c = Object.assign(Object.create(null) as object, obj);
+    ownCopies.set(obj, c);
+  }
+  return c as T;
+}
+
+/** A property of an options or context object, read only when it is its own (never Object.prototype's). */
+export function own<T extends object, K extends keyof T>(obj: T | null | undefined, key: K): T[K] | undefined {
+  return obj !== null && typeof obj === 'object' && Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
+}
 
 /** Operators a guideline may use. `log` (side effect) is left out; json-logic-js 2.0.5 has no `method`. */
 export const ALLOWED_OPERATORS: readonly string[] = [
@@ -249,7 +277,19 @@ let collecting: Reads | undefined;
  * Throws only EngineError: limits, operators not allowed, and any failure of json-logic-js on
  * hostile data (own toString/valueOf, wrong arity) as `evaluation-failed`.
  */
-export function evaluateLogic(logic: Logic, ctx: EvalContext, pointer = ''): Val {
+export function evaluateLogic(logic: Logic, context: EvalContext, pointer = ''): Val {
+  // The context is read as own properties only: a `trace` or `resolveRoot` planted on
+  // Object.prototype changes nothing.
+  const resolveRoot = own(context, 'resolveRoot');
+  const trace = own(context, 'trace');
+  const ctx: EvalContext = {
+    mode: own(context, 'mode') === 'null' ? 'null' : 'unknown',
+    node: String(own(context, 'node') ?? ''),
+    data: own(context, 'data') ?? null,
+    // both set, even when undefined, so that neither is looked up on the prototype
+    resolveRoot: typeof resolveRoot === 'function' ? resolveRoot : undefined,
+    trace: Array.isArray(trace) ? trace : undefined,
+  };
   // Measuring walks the whole expression: do it once per expression object, not per patient.
   if (logic === null || typeof logic !== 'object' || !withinLimits.has(logic)) {
     assertWithinLimits(logic, { node: ctx.node, pointer });
@@ -267,7 +307,7 @@ export function evaluateLogic(logic: Logic, ctx: EvalContext, pointer = ''): Val
   const reads: Reads = { unknown: new Map(), known: new Map(), presence: false };
   collecting = reads;
   try {
-    const v = ev(logic, ctx, { data, path: '', root: true }, pointer, 0);
+    const v = ev(logic, ctx, { data, path: '', reduce: false, root: true }, pointer, 0);
     collecting = undefined;
     return isUnknown(v) && ctx.mode === 'unknown' && !reads.presence && reads.unknown.size ? caseSplit(logic, ctx, pointer, v, reads) : v;
   } catch (e) {
@@ -364,8 +404,8 @@ function caseSplitUncached(logic: Logic, ctx: EvalContext, pointer: string, thre
   });
   const inner = ctx.resolveRoot;
   const ctx2: EvalContext = {
-    mode: ctx.mode, node: ctx.node, data: ctx.data,
-    resolveRoot: (name, c, p) => (completed.has(name) ? completed.get(name)! : inner ? inner(name, c, p) : lookup({ data: ctx.data, path: '', root: true }, name)),
+    mode: ctx.mode, node: ctx.node, data: ctx.data, trace: undefined,
+    resolveRoot: (name, c, p) => (completed.has(name) ? completed.get(name)! : inner ? inner(name, c, p) : lookup({ data: ctx.data, path: '', reduce: false, root: true }, name)),
   };
   const results: JsonValue[] = [];
   for (let n = 0; n < product; n++) {
@@ -379,7 +419,7 @@ function caseSplitUncached(logic: Logic, ctx: EvalContext, pointer: string, thre
     }
     let v: Val;
     try {
-      v = ev(logic, ctx2, { data: ctx.data, path: '', root: true }, pointer, 0);
+      v = ev(logic, ctx2, { data: ctx.data, path: '', reduce: false, root: true }, pointer, 0);
     } catch {
       return three;
     }
@@ -727,7 +767,7 @@ function scopedOver(c: Call, list: JsonValue): Val {
     return op === 'none' ? true : op === 'map' || op === 'filter' ? [] : false;
   }
   if (list.length === 0) return op === 'none' ? true : op === 'map' || op === 'filter' ? [] : false;
-  const results = list.map((item, i) => sub(c, 1, { data: item, path: `${base}[${i}]`, root: false }));
+  const results = list.map((item, i) => sub(c, 1, { data: item, path: `${base}[${i}]`, reduce: false, root: false }));
   switch (op) {
     case 'map':
       return anyUnknown(results) ?? (results as JsonValue[]);
