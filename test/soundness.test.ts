@@ -170,3 +170,55 @@ describe('finding 5: prototype gadgets', () => {
     expect(Object.prototype).not.toHaveProperty('trustedFacts');
   });
 });
+
+describe('finding 6: "did you mean" is bounded', () => {
+  it('finding 6: a 1.6 MB facts file within the documented limits is refused in well under a second', () => {
+    const facts: Record<string, JsonValue> = {};
+    // 8,000 unknown names of 60 characters (under the suggestion length cap: the budget bounds
+    // them), 8,000 of 120, and enum values of 100 characters
+    for (let i = 0; i < 8000; i++) facts[`${'albumin_'.repeat(7)}${String(i).padStart(4, '0')}`] = 1;
+    for (let i = 0; i < 8000; i++) facts[`x${'y'.repeat(110)}${String(i).padStart(9, '0')}`] = 'z'.repeat(40);
+    facts.encephalopathy = 'n'.repeat(100);
+    facts.prior_systemic_therapies = Array.from({ length: 200 }, () => ({ agent: 's'.repeat(150), [`f${'q'.repeat(60)}`]: 1 }));
+    const text = JSON.stringify(facts);
+    expect(text.length).toBeGreaterThan(1_600_000);
+    const started = performance.now();
+    let thrown: unknown;
+    try { evaluate(guideline, JSON.parse(text)); } catch (e) { thrown = e; }
+    const ms = performance.now() - started;
+    expect(thrown).toBeInstanceOf(EngineError);
+    expect((thrown as EngineError).code).toBe('invalid-facts');
+    expect(ms).toBeLessThan(1000);
+  });
+  it('finding 6: a plain typo still gets its suggestion', () => {
+    let thrown: unknown;
+    try { evaluate(guideline, { albumn: 3.5, encephalopathy: 'nnone' }); } catch (e) { thrown = e; }
+    expect((thrown as EngineError).message).toContain('Did you mean "albumin"?');
+    expect((thrown as EngineError).message).toContain('Did you mean "none"?');
+  });
+});
+
+describe('finding 9: data limits wherever data enters', () => {
+  const ctx = (data: unknown): EvalContext => ({ mode: 'unknown', node: 't', data: data as JsonValue });
+  const thrownBy = (run: () => unknown): unknown => { try { run(); } catch (e) { return e; } return undefined; };
+  it('finding 9: data with its own toString/valueOf gives an EngineError, not a TypeError', () => {
+    for (const data of [{ a: { toString: 1 } }, { a: { valueOf: 'x', toString: null } }, { a: { toString: {} } }]) {
+      for (const expr of [{ '==': [{ var: 'a' }, 1] }, { cat: [{ var: 'a' }, 'x'] }, { '<': [{ var: 'a' }, 2] }, { in: ['x', { var: 'a' }] }, { var: { var: 'a' } }] as JsonValue[]) {
+        const e = thrownBy(() => evaluateLogic(expr, ctx(data)));
+        if (e !== undefined) expect(e).toBeInstanceOf(EngineError);
+      }
+    }
+    expect(thrownBy(() => evaluateLogic({ '==': [{ var: 'a' }, 1] }, ctx({ a: { toString: 1 } })))).toBeInstanceOf(EngineError);
+  });
+  it('finding 9: data nested 100,000 deep gives an EngineError, not a RangeError', () => {
+    let deep: JsonValue = 1;
+    for (let i = 0; i < 100_000; i++) deep = { a: deep };
+    const e = thrownBy(() => evaluateLogic({ '==': [{ var: 'a' }, { var: 'a' }] }, ctx(deep)));
+    expect(e).toBeInstanceOf(EngineError);
+    expect((e as EngineError).code).toBe('data-too-large');
+    let list: JsonValue = [];
+    for (let i = 0; i < 100_000; i++) list = [list];
+    expect(thrownBy(() => evaluateLogic({ some: [{ var: 'l' }, true] }, ctx({ l: list })))).toBeInstanceOf(EngineError);
+    expect(thrownBy(() => evaluate(guideline, { prior_systemic_therapies: list }))).toBeInstanceOf(EngineError);
+  });
+});
