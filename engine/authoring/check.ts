@@ -455,3 +455,26 @@ function resolvePointer(doc: unknown, pointer: string): unknown {
   return cur;
 }
 
+
+/**
+ * The checker's findings for one expression against a guideline's dictionary, as check() reports
+ * them for an expression inside a node (operators, arity, references, types): what the property
+ * tests mean by "an expression the checker accepts".
+ */
+export function checkExpression(g: Guideline, logic: Logic, pointer = ''): Finding[] {
+  const findings: Finding[] = [];
+  const report: Report = (p, code, message) => findings.push({ code, severity: 'error', pointer: p, message });
+  const inputs = new Map(g.inputs.map((i) => [i.id, i]));
+  const defs = new Map(g.nodes.filter((n): n is DefinitionNode => n.kind === 'definition').map((d) => [d.id, d]));
+  checkOperators(logic, pointer, report);
+  for (const ref of collectVars(logic, pointer)) {
+    const r = (code: string, message: string) => report(ref.pointer, code, message);
+    const segs = ref.path.split('.');
+    if (segs.some((s) => FORBIDDEN_SEGMENTS.has(s))) { r('unsafe-path', `variable path "${ref.path}" reaches the object prototype.`); continue; }
+    if (ref.scoped) { checkScopedRef(ref, inputs, r); continue; }
+    if (segs.length > 1) { r('dotted-path', `"${ref.path}": dotted paths are only for list items.`); continue; }
+    if (!inputs.has(ref.path) && !defs.has(ref.path)) r('unknown-reference', `"${ref.path}" is neither an input nor a definition.`);
+  }
+  checkTypes(logic, pointer, { inputs, defs }, report);
+  return findings;
+}
