@@ -287,7 +287,10 @@ export const PROPERTIES: Property[] = [
       const f = files[index];
       let changed = f.text;
       if (how === 'truncate') changed = f.text.slice(0, at % Math.max(1, f.text.length));
-      else if (how === 'duplicate') { files.push({ path: f.path.replace(/\/([^/]+)$/, '/copy/$1'), text: f.text }); }
+      else if (how === 'duplicate') {
+        if (!f.path.includes('/')) return; // manifest.json: a second one cannot exist on disk
+        files.push({ path: f.path.replace(/\/([^/]+)$/, '/copy/$1'), text: f.text });
+      }
       else {
         const doc = JSON.parse(f.text) as JsonValue;
         const paths: (string | number)[][] = [];
