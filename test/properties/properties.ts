@@ -17,7 +17,9 @@ export const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
 export const RUNS = Number(process.env.FUZZ_RUNS ?? 20000);
 
 export const { guideline } = loadGuideline(GUIDELINE_DIR);
-const sourceFiles = readSourceFiles(GUIDELINE_DIR);
+const allSourceFiles = readSourceFiles(GUIDELINE_DIR);
+/** The guideline's documents (examples/ holds sample patients, which parseSource ignores by design). */
+const sourceFiles = allSourceFiles.filter((f) => !f.path.startsWith('examples/'));
 const INPUTS = guideline.inputs;
 const byId = new Map(INPUTS.map((i) => [i.id, i]));
 const scalar = INPUTS.filter((i) => i.type !== 'list');
