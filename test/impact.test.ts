@@ -28,5 +28,5 @@ describe('editor impact comparison', () => {
       expect(mergeComparisons(halves)).toEqual(expected);
       if (threshold !== 3.5) expect(expected.changed.length).toBeGreaterThan(0);
     }
-  });
+  }, 240_000); // 10 comparisons of 320 cases; the case split (issue 12) costs up to 2x per evaluation
 });

@@ -6,7 +6,7 @@
 import { EngineError } from '../runtime/errors.ts';
 import { validateFacts } from '../runtime/facts.ts';
 import { collectVars, definitionOrder, expressionsOf } from '../runtime/graph.ts';
-import { ALLOWED_OPERATORS, escapeSegment, FORBIDDEN_SEGMENTS, isLogicObject, operands, SCOPED_OPERATORS } from '../runtime/logic.ts';
+import { ALLOWED_OPERATORS, escapeSegment, FORBIDDEN_SEGMENTS, isLogicObject, OPERATOR_ARITY, operands, SCOPED_OPERATORS } from '../runtime/logic.ts';
 import { didYouMean } from '../runtime/names.ts';
 import { checkModel } from './check-model.ts';
 import type { DefinitionNode, Field, Finding, Guideline, GuidelineNode, InputDef, JsonValue, Logic, RuleNode } from '../runtime/types.ts';
@@ -23,21 +23,27 @@ export function check(g: Guideline): Finding[] {
   const add = (f: Finding) => findings.push(f);
 
   // --- identity -----------------------------------------------------------------------------
-  const names = new Map<string, string>(); // id -> file
+  // parseSource keeps the first file of an id and reports the others; a guideline assembled
+  // another way (a bundle, an editor draft) may still hold an id twice: report every holder.
+  const holders = new Map<string, { kind: 'input' | 'node'; file?: string }[]>();
   for (const [kind, items] of [['input', g.inputs], ['node', g.nodes]] as const) {
     for (const item of items) {
-      const file = fileOf(kind, item.id);
-      const prev = names.get(item.id);
-      if (prev !== undefined && prev !== file) {
-        add({ code: 'duplicate-id', severity: 'error', file, pointer: '/id', node: item.id, message: `id "${item.id}" is already used by ${prev}; ids of inputs and nodes share one namespace. Rename one of them.` });
-      }
-      names.set(item.id, file ?? '');
+      const list = holders.get(item.id) ?? [];
+      list.push({ kind, file: fileOf(kind, item.id) });
+      holders.set(item.id, list);
     }
   }
-  const caseIds = new Set<string>();
-  for (const c of g.cases) {
-    if (caseIds.has(c.id)) add({ code: 'duplicate-id', severity: 'error', file: fileOf('case', c.id), pointer: '/id', node: c.id, message: `case id "${c.id}" is used twice; rename one.` });
-    caseIds.add(c.id);
+  for (const [id, list] of holders) {
+    if (list.length < 2) continue;
+    list.forEach((h, i) => {
+      const others = list.filter((_, j) => j !== i).map((o) => o.file ?? `another ${o.kind}`);
+      add({ code: 'duplicate-id', severity: 'error', file: h.file, pointer: '/id', node: id, message: `id "${id}" is also used by ${[...new Set(others)].join(', ')}; ids of inputs and nodes share one namespace. Rename one of them.` });
+    });
+  }
+  const caseCount = new Map<string, number>();
+  for (const c of g.cases) caseCount.set(c.id, (caseCount.get(c.id) ?? 0) + 1);
+  for (const [id, n] of caseCount) {
+    if (n > 1) add({ code: 'duplicate-id', severity: 'error', file: fileOf('case', id), pointer: '/id', node: id, message: `case id "${id}" is used ${n} times; rename all but one.` });
   }
 
   const chapters = new Map(g.manifest.chapters.map((c) => [c.id, c]));
@@ -188,6 +194,12 @@ function checkOperators(logic: Logic, base: string, report: Report): void {
     if (op in FORBIDDEN_OPERATORS) report(ptr, 'forbidden-operator', `operator "${op}" is not allowed: ${FORBIDDEN_OPERATORS[op]}.`);
     else if (!ALLOWED.has(op)) report(ptr, 'unknown-operator', `"${op}" is not a JSON-Logic operator this engine runs.${didYouMean(op, ALLOWED_OPERATORS)}`);
     const raw = l[op];
+    const arity = Object.prototype.hasOwnProperty.call(OPERATOR_ARITY, op) ? OPERATOR_ARITY[op] : undefined;
+    const n = operands(raw).length;
+    if (arity && (n < arity[0] || n > arity[1])) {
+      const want = arity[0] === arity[1] ? `${arity[0]}` : arity[1] === Infinity ? `at least ${arity[0]}` : `${arity[0]} to ${arity[1]}`;
+      report(ptr, 'arity', `"${op}" takes ${want} operand${want === '1' ? '' : 's'}, not ${n}.`);
+    }
     if (op === 'var' && operands(raw).length && typeof operands(raw)[0] === 'object' && operands(raw)[0] !== null) {
       report(`${ptr}/var`, 'dynamic-var', 'a variable name must be written as text, not computed, so the checker can see what the rule reads.');
     }
@@ -261,7 +273,37 @@ const EQUAL = new Set(['==', '===', '!=', '!==']);
 const BOOLEAN_OPS = new Set([...COMPARE, ...EQUAL, '!', '!!', 'in', 'all', 'some', 'none']);
 const NUMBER_OPS = new Set(['+', '-', '*', '/', '%', 'min', 'max']);
 
-function inferType(l: JsonValue, d: Dict, scoped = false): TypeInfo {
+/**
+ * Where an expression is evaluated: at the root (undefined), inside the predicate of a list
+ * operator over a list input (its item fields; `reduce`: read as current.<field>), or inside one
+ * whose items cannot be known statically (null).
+ */
+type ItemScope = { fields: Record<string, Field>; list: string; reduce: boolean } | null | undefined;
+
+function scopedVarType(path: string, scope: Exclude<ItemScope, undefined>): TypeInfo {
+  if (!scope) return { type: 'any' };
+  let field = path;
+  if (scope.reduce) {
+    if (!path.startsWith('current.')) return { type: 'any' };
+    field = path.slice('current.'.length);
+  }
+  const f = Object.prototype.hasOwnProperty.call(scope.fields, field) ? scope.fields[field] : undefined;
+  return f ? fieldType(f, `${scope.list}.${field}`) : { type: 'any' };
+}
+
+/** The scope of the predicate of a list operator whose list is `listArg`. */
+function predicateScope(op: string, listArg: JsonValue, d: Dict, outer: ItemScope): ItemScope {
+  if (outer !== undefined) return null; // nested list operators: items of items are not typed here
+  if (isLogicObject(listArg) && 'var' in listArg) {
+    const p = operands(listArg.var)[0];
+    const input = typeof p === 'string' ? d.inputs.get(p) : undefined;
+    if (input && input.type === 'list' && input.items) return { fields: input.items.fields, list: input.id, reduce: op === 'reduce' };
+  }
+  return null;
+}
+
+function inferType(l: JsonValue, d: Dict, scope?: ItemScope): TypeInfo {
+  const scoped = scope !== undefined;
   if (l === null) return { type: 'any', literal: null };
   if (typeof l === 'number') return { type: 'number', literal: l };
   if (typeof l === 'string') return { type: 'string', literal: l };
@@ -271,21 +313,21 @@ function inferType(l: JsonValue, d: Dict, scoped = false): TypeInfo {
   const op = Object.keys(l)[0];
   const args = operands(l[op]);
   if (op === 'var') {
-    if (scoped) return { type: 'any' };
+    if (scoped) return typeof args[0] === 'string' ? scopedVarType(args[0], scope) : { type: 'any' };
     const p = args[0];
     return typeof p === 'string' ? typeOfName(p, d) : { type: 'any' };
   }
   if (BOOLEAN_OPS.has(op)) return { type: 'boolean' };
   if (NUMBER_OPS.has(op)) {
     if (op === '+' || op === '-' || op === 'min' || op === 'max') {
-      const units = new Set(args.map((a) => inferType(a, d, scoped)).filter((t) => t.type === 'number' && t.unit).map((t) => t.unit));
+      const units = new Set(args.map((a) => inferType(a, d, scope)).filter((t) => t.type === 'number' && t.unit).map((t) => t.unit));
       return { type: 'number', unit: units.size === 1 ? [...units][0] : undefined };
     }
     return { type: 'number' };
   }
   if (op === 'and' || op === 'or' || op === 'if' || op === '?:') {
     const branches = op === 'and' || op === 'or' ? args : args.filter((_, i) => i % 2 === 1 || i === args.length - 1);
-    const types = branches.map((a) => inferType(a, d, scoped));
+    const types = branches.map((a) => inferType(a, d, scope));
     const kinds = new Set(types.map((t) => (t.type === 'string' && t.literal !== undefined ? 'string' : t.type)));
     if (kinds.size === 1) {
       const t = types[0];
@@ -306,18 +348,19 @@ function describeType(t: TypeInfo): string {
 
 function checkTypes(logic: Logic, base: string, d: Dict, report: Report): void {
   const scopedOps = new Set(SCOPED_OPERATORS);
-  const stack: [JsonValue, string, boolean][] = [[logic, base, false]];
+  const stack: [JsonValue, string, ItemScope][] = [[logic, base, undefined]];
   while (stack.length) {
-    const [l, ptr, scoped] = stack.pop()!;
-    if (Array.isArray(l)) { l.forEach((x, i) => stack.push([x, `${ptr}/${i}`, scoped])); continue; }
+    const [l, ptr, scope] = stack.pop()!;
+    if (Array.isArray(l)) { l.forEach((x, i) => stack.push([x, `${ptr}/${i}`, scope])); continue; }
     if (!isLogicObject(l)) continue;
     const op = Object.keys(l)[0];
     const raw = l[op];
     const args = operands(raw);
     const argPtr = (i: number) => (Array.isArray(raw) ? `${ptr}/${escapeSegment(op)}/${i}` : `${ptr}/${escapeSegment(op)}`);
-    args.forEach((a, i) => stack.push([a, argPtr(i), scoped || (scopedOps.has(op) && i === 1)]));
-    if (scoped) continue;
-    const types = args.map((a) => inferType(a, d));
+    // The predicate of a list operator reads the list's item fields: enum values, numbers and
+    // booleans are typed against the item fields as root expressions are against the dictionary.
+    args.forEach((a, i) => stack.push([a, argPtr(i), scopedOps.has(op) && i === 1 ? predicateScope(op, args[0], d, scope) : scope]));
+    const types = args.map((a) => inferType(a, d, scope));
     if (COMPARE.has(op)) {
       types.forEach((t, i) => {
         if (t.type === 'enum' || t.type === 'boolean' || t.type === 'list' || (t.type === 'string' && t.literal === undefined)) {
@@ -416,3 +459,26 @@ function resolvePointer(doc: unknown, pointer: string): unknown {
   return cur;
 }
 
+
+/**
+ * The checker's findings for one expression against a guideline's dictionary, as check() reports
+ * them for an expression inside a node (operators, arity, references, types): what the property
+ * tests mean by "an expression the checker accepts".
+ */
+export function checkExpression(g: Guideline, logic: Logic, pointer = ''): Finding[] {
+  const findings: Finding[] = [];
+  const report: Report = (p, code, message) => findings.push({ code, severity: 'error', pointer: p, message });
+  const inputs = new Map(g.inputs.map((i) => [i.id, i]));
+  const defs = new Map(g.nodes.filter((n): n is DefinitionNode => n.kind === 'definition').map((d) => [d.id, d]));
+  checkOperators(logic, pointer, report);
+  for (const ref of collectVars(logic, pointer)) {
+    const r = (code: string, message: string) => report(ref.pointer, code, message);
+    const segs = ref.path.split('.');
+    if (segs.some((s) => FORBIDDEN_SEGMENTS.has(s))) { r('unsafe-path', `variable path "${ref.path}" reaches the object prototype.`); continue; }
+    if (ref.scoped) { checkScopedRef(ref, inputs, r); continue; }
+    if (segs.length > 1) { r('dotted-path', `"${ref.path}": dotted paths are only for list items.`); continue; }
+    if (!inputs.has(ref.path) && !defs.has(ref.path)) r('unknown-reference', `"${ref.path}" is neither an input nor a definition.`);
+  }
+  checkTypes(logic, pointer, { inputs, defs }, report);
+  return findings;
+}

@@ -26,6 +26,7 @@ export function parseSource(files: readonly SourceFile[]): ParsedSource {
   const nodes: GuidelineNode[] = [];
   const cases: Case[] = [];
   const origins: Record<string, Origin> = {};
+  const seen = new Map<string, { file: string; reported: boolean }>();
 
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (const file of sorted) {
@@ -73,6 +74,21 @@ export function parseSource(files: readonly SourceFile[]): ParsedSource {
       findings.push({ code: 'folder', severity: 'error', file: path, pointer: '', node: id, message: `put ${parts[0]} files in a sub-folder (${parts[0]}/<chapter or group>/${stem}.json).` });
     }
     const origin: Origin = { file: path, folder };
+    // Inputs and nodes share one namespace, cases have their own. The first file (in path
+    // order) keeps the id; every file that repeats it is reported, and so is the first.
+    const key = type === 'case' ? `case:${id}` : `value:${id}`;
+    const first = seen.get(key);
+    if (first) {
+      const what = type === 'case' ? 'case id' : 'id';
+      const namespace = type === 'case' ? '' : ' (inputs and nodes share one namespace)';
+      findings.push({ code: 'duplicate-id', severity: 'error', file: path, pointer: '/id', node: id, message: `${what} "${id}" is already used by ${first.file}${namespace}; rename one of them or delete the copy.` });
+      if (!first.reported) {
+        findings.push({ code: 'duplicate-id', severity: 'error', file: first.file, pointer: '/id', node: id, message: `${what} "${id}" is used again by ${path}${namespace}; rename one of them or delete the copy.` });
+        first.reported = true;
+      }
+      continue;
+    }
+    seen.set(key, { file: path, reported: false });
     if (type === 'input') { inputs.push(doc as InputDef); origins[`input:${id}`] = origin; }
     else if (type === 'node') { nodes.push(doc as GuidelineNode); origins[`node:${id}`] = origin; }
     else { cases.push(doc as Case); origins[`case:${id}`] = origin; }

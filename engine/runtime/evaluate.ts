@@ -5,7 +5,7 @@ import { EngineError } from './errors.ts';
 import { ENGINE_VERSION } from './generated.ts';
 import { validateFacts, type Facts } from './facts.ts';
 import { definitionOrder } from './graph.ts';
-import { ABSENT, evaluateLogic, isUnknown, sortedMissing, truthiness, Unknown, type EvalContext, type TraceEvent, type Val } from './logic.ts';
+import { ABSENT, evaluateLogic, isUnknown, own, sortedMissing, truthiness, Unknown, unknownFact, type EvalContext, type TraceEvent, type Val } from './logic.ts';
 import type { DefinitionNode, Grade, Guideline, InputDef, JsonValue, RuleNode, Status } from './types.ts';
 
 export interface EvaluateOptions {
@@ -94,7 +94,7 @@ function resolverFor(p: Prepared, facts: Facts, values: Map<string, Val>) {
     let source: 'fact' | 'definition';
     if (p.inputs.has(name)) {
       source = 'fact';
-      value = Object.prototype.hasOwnProperty.call(facts, name) ? facts[name] : new Unknown([name]);
+      value = Object.prototype.hasOwnProperty.call(facts, name) ? facts[name] : unknownFact(name, p.inputs.get(name));
     } else if (values.has(name)) {
       source = 'definition';
       value = values.get(name)!;
@@ -140,9 +140,9 @@ function evaluateRule(rule: RuleNode, ctx: EvalContext, population?: { id: strin
   const popMissing = pop === 'undecided' ? [...(population!.value as Unknown).missing] : undefined;
   const clauses: ClauseResult[] = rule.clauses.map((c, i) => {
     const v = evaluateLogic(c.when, ctx, `/clauses/${i}/when`);
-    const own = statusOf(v);
-    const ownMissing = own === 'undecided' ? [...(v as Unknown).missing] : undefined;
-    const { status, missing } = and2(pop, popMissing, own, ownMissing);
+    const whenStatus = statusOf(v);
+    const whenMissing = whenStatus === 'undecided' ? [...(v as Unknown).missing] : undefined;
+    const { status, missing } = and2(pop, popMissing, whenStatus, whenMissing);
     const result: ClauseResult = { id: c.id, grade: c.grade, status };
     if (missing) result.missing = missing;
     if (c.action.options) {
@@ -154,20 +154,22 @@ function evaluateRule(rule: RuleNode, ctx: EvalContext, population?: { id: strin
         return { intervention: o.intervention, status: r.status, ...(r.missing ? { missing: r.missing } : {}) };
       });
     }
-    trace?.push({ type: 'clause', node: rule.id, pointer: `/clauses/${i}`, clause: c.id, grade: c.grade, status: result.status, ...(result.missing ? { missing: result.missing } : {}) });
+    trace?.push({ type: 'clause', node: rule.id, pointer: `/clauses/${i}`, clause: c.id, grade: c.grade, status: result.status, ...(own(result, 'missing') ? { missing: result.missing } : {}) });
     return result;
   });
   const status = combine(clauses.map((c) => c.status));
   const result: RuleResult = { kind: rule.kind, status, ...(population ? { population: population.id } : {}), clauses };
-  if (status === 'undecided') result.missing = sortedMissing(clauses.flatMap((c) => c.missing ?? []));
-  trace?.push({ type: 'rule', node: rule.id, pointer: '', status, ...(result.missing ? { missing: result.missing } : {}) });
+  if (status === 'undecided') result.missing = sortedMissing(clauses.flatMap((c) => own(c, 'missing') ?? []));
+  trace?.push({ type: 'rule', node: rule.id, pointer: '', status, ...(own(result, 'missing') ? { missing: result.missing } : {}) });
   return result;
 }
 
 export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, options: EvaluateOptions = {}): EvaluationResult {
   const p = prepare(g);
-  const facts = options.trustedFacts ? (rawFacts as Facts) : validateFacts(g.inputs, rawFacts);
-  const trace: TraceEvent[] | undefined = options.trace ? [] : undefined;
+  // Options are read as own properties only: nothing planted on Object.prototype switches anything.
+  const facts = own(options, 'trustedFacts') === true ? (rawFacts as Facts) : validateFacts(g.inputs, rawFacts);
+  const trace: TraceEvent[] | undefined = own(options, 'trace') === true ? [] : undefined;
+  const hash = own(g, 'hash');
   const computed = new Map<string, Val>();
   const resolveRoot = resolverFor(p, facts, computed);
   const ctxFor = (node: string): EvalContext => ({ mode: 'unknown', node, resolveRoot, data: null, trace });
@@ -184,7 +186,7 @@ export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, op
   for (const rule of p.rules) rules[rule.id] = evaluateRule(rule, ctxFor(rule.id), populationValue(p, rule, computed));
   const out: EvaluationResult = {
     engine: { version: ENGINE_VERSION, resultFormat: RESULT_FORMAT },
-    guideline: { id: g.manifest.id, version: g.manifest.version, ...(g.hash ? { hash: g.hash } : {}) },
+    guideline: { id: g.manifest.id, version: g.manifest.version, ...(typeof hash === 'string' && hash ? { hash } : {}) },
     facts,
     values,
     rules,
@@ -224,8 +226,14 @@ function populationValue(p: Prepared, rule: RuleNode, values: Map<string, Val>):
   return { id, value: values.get(id)! };
 }
 
+/** The interpreter's own value behind each ValueResult (an Unknown's table is not serialised). */
+const valueBehind = new WeakMap<ValueResult, Val>();
+
 function fromValueResult(v: ValueResult): Val {
-  return v.missing ? new Unknown(v.missing, v.possible) : v.value!;
+  const behind = valueBehind.get(v);
+  if (behind !== undefined) return behind;
+  const missing = own(v, 'missing');
+  return missing ? new Unknown(missing, own(v, 'possible')) : v.value!;
 }
 
 function withValue(ev: TraceEvent, v: Val): TraceEvent {
@@ -238,7 +246,9 @@ function withValue(ev: TraceEvent, v: Val): TraceEvent {
 
 function toValueResult(v: Val): ValueResult {
   if (!isUnknown(v)) return { value: v };
-  return v.possible ? { missing: [...v.missing], possible: [...v.possible] } : { missing: [...v.missing] };
+  const r: ValueResult = v.possible ? { missing: [...v.missing], possible: [...v.possible] } : { missing: [...v.missing] };
+  valueBehind.set(r, v);
+  return r;
 }
 
 function statusOf(v: Val): Status {

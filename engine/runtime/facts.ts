@@ -2,8 +2,8 @@
 // a wrong type, an unknown field or an implausible value (albumin 35 where g/dL is expected)
 // is rejected with one error that lists every problem. null means "not known" and is dropped.
 import { EngineError, type Problem } from './errors.ts';
-import { measure } from './logic.ts';
-import { didYouMean } from './names.ts';
+import { measure, ownProperties } from './logic.ts';
+import { suggester } from './names.ts';
 import type { Field, InputDef, JsonValue } from './types.ts';
 
 export const FACT_LIMITS = { maxEntries: 20000, maxDepth: 6, maxString: 200, maxListItems: 200 };
@@ -22,15 +22,16 @@ export function validateFacts(inputs: readonly InputDef[], facts: unknown): Fact
     throw new EngineError('facts-too-large', `Patient facts are too large or too deeply nested (depth ${depth}, ${size} values; limits ${FACT_LIMITS.maxDepth} and ${FACT_LIMITS.maxEntries}).`);
   }
   const byId = new Map(inputs.map((i) => [i.id, i]));
+  const didYouMean = suggester();
   const clean: Facts = {};
   for (const key of Object.keys(facts).sort()) {
     const value = (facts as Record<string, JsonValue>)[key];
     const input = byId.get(key);
     if (!input) {
-      problems.push({ field: key, code: 'unknown-fact', message: `"${key}" is not a fact this guideline reads.${didYouMean(key, byId.keys())} Remove it or use a name from the data dictionary (inputs/).` });
+      problems.push({ field: key, code: 'unknown-fact', message: `${JSON.stringify(key.length > FACT_LIMITS.maxString ? `${key.slice(0, FACT_LIMITS.maxString)}…` : key)} is not a fact this guideline reads.${didYouMean(key, byId.keys())} Remove it or use a name from the data dictionary (inputs/).` });
       continue;
     }
-    const v = checkValue(input, input.title, key, value, problems);
+    const v = checkValue(input, input.title, key, value, problems, didYouMean);
     if (v !== undefined) clean[key] = v;
   }
   if (problems.length) {
@@ -50,7 +51,9 @@ function describeExpected(f: Field): string {
 }
 
 /** Returns the cleaned value, or undefined when it is not known (null) or wrong (problem recorded). */
-function checkValue(f: Field, title: string, path: string, value: JsonValue, problems: Problem[]): JsonValue | undefined {
+function checkValue(spec: Field, title: string, path: string, value: JsonValue, problems: Problem[], didYouMean: (name: string, candidates: Iterable<string>) => string): JsonValue | undefined {
+  // Own properties only: an `integer` or `maxItems` planted on Object.prototype changes nothing.
+  const f = ownProperties(spec);
   if (value === null) return undefined;
   const wrong = (code: string, message: string) => { problems.push({ field: path, code, message }); return undefined; };
   const got = typeof value === 'string' ? `the text ${JSON.stringify(value.slice(0, FACT_LIMITS.maxString))}` : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : String(value);
@@ -75,9 +78,10 @@ function checkValue(f: Field, title: string, path: string, value: JsonValue, pro
       return value;
     case 'list': {
       if (!Array.isArray(value)) return wrong('wrong-type', `${title}: expected a list, got ${got}.`);
-      const max = f.items!.maxItems ?? FACT_LIMITS.maxListItems;
+      const itemSpec = ownProperties(f.items!);
+      const max = itemSpec.maxItems ?? FACT_LIMITS.maxListItems;
       if (value.length > max) return wrong('too-many-items', `${title}: at most ${max} items, got ${value.length}.`);
-      const fields = f.items!.fields;
+      const fields = itemSpec.fields;
       const before = problems.length;
       const items = value.map((item, i) => {
         const itemPath = `${path}[${i}]`;
@@ -92,7 +96,7 @@ function checkValue(f: Field, title: string, path: string, value: JsonValue, pro
             problems.push({ field: `${itemPath}.${k}`, code: 'unknown-fact', message: `"${k}" is not a field of ${title}.${didYouMean(k, Object.keys(fields))} Fields: ${Object.keys(fields).join(', ')}.` });
             continue;
           }
-          const v = checkValue(field, `${title} ${field.title}`, `${itemPath}.${k}`, item[k], problems);
+          const v = checkValue(field, `${title} ${field.title}`, `${itemPath}.${k}`, item[k], problems, didYouMean);
           if (v !== undefined) out[k] = v;
         }
         return out;

@@ -6,52 +6,140 @@ import jsonLogic from 'json-logic-js';
 import { EngineError } from './errors.ts';
 import type { JsonValue, Logic } from './types.ts';
 
+/**
+ * A finite table of an unknown value over the completions of the facts it depends on: `vars`
+ * (fact ids, sorted), the `domains` each can take, and `values`, one per completion in
+ * mixed-radix order (the first var is the most significant digit).
+ */
+export interface Table { readonly vars: readonly string[]; readonly domains: readonly (readonly JsonValue[])[]; readonly values: readonly JsonValue[] }
+
+/** What is known about an unknown value beyond its possible values. */
+export interface UnknownInfo {
+  /** the value is certainly a boolean (a comparison, `!`, `some`...) */
+  readonly boolean?: boolean;
+  /** its truthiness is known although its value is not (`and(unknown, false)` is falsy) */
+  readonly truthy?: boolean;
+  /** its exact value for every completion of the few finite facts it depends on */
+  readonly table?: Table;
+}
+
 /** The value of an expression that needs facts nobody supplied. */
 export class Unknown {
   /**
    * `missing`: the facts that could decide it. `possible`: when known, the few values it can
-   * still take (an `if` whose condition is unknown can only give one of its branches), so that
-   * e.g. "category is not definite" is decided when no branch gives "definite".
+   * still take (a superset of the reachable values; exactly the reachable ones when it has a
+   * table), so that e.g. "category is not definite" is decided when no branch gives "definite".
+   * A set of exactly {false, true} is not listed: `info.boolean` says it.
    */
-  constructor(readonly missing: readonly string[], readonly possible?: readonly JsonValue[]) {}
+  readonly info: UnknownInfo;
+  constructor(readonly missing: readonly string[], readonly possible?: readonly JsonValue[], info?: UnknownInfo) {
+    this.info = info ? clean(info) : NO_INFO;
+  }
 }
+/** Without a prototype: nothing planted on Object.prototype reads as known information. */
+const NO_INFO: UnknownInfo = Object.freeze(Object.create(null) as UnknownInfo);
 export type Val = JsonValue | Unknown;
 export const isUnknown = (v: unknown): v is Unknown => v instanceof Unknown;
 
-/** Most values an Unknown tracks, and most operand combinations tried through an operator. */
+/** Most values an Unknown tracks, and most operand combinations or completions tried. */
 const MAX_POSSIBLE = 16;
 const MAX_COMBINATIONS = 64;
+/** Largest integer range that counts as a finite domain (ECOG 0-4, a 0-10 pain score). */
+const MAX_INTEGER_DOMAIN = 12;
+const BOOLEANS: readonly JsonValue[] = [false, true];
 
 /** The values a Val can take, or undefined when they are not known to be few. */
 function possibleValues(v: Val): readonly JsonValue[] | undefined {
-  return isUnknown(v) ? v.possible : [v];
+  if (!isUnknown(v)) return [v];
+  return v.possible ?? (v.info.boolean ? BOOLEANS : undefined);
 }
 
 /** Truthiness when it is decided, even for an Unknown whose every possible value agrees. */
 export function truthiness(v: Val): boolean | undefined {
   if (!isUnknown(v)) return truthy(v);
+  if (v.info.truthy !== undefined) return v.info.truthy;
   if (!v.possible?.length) return undefined;
   const first = truthy(v.possible[0]);
   return v.possible.every((p) => truthy(p) === first) ? first : undefined;
 }
 
-function distinct(values: JsonValue[]): JsonValue[] {
+function distinct(values: readonly JsonValue[]): JsonValue[] {
   const out: JsonValue[] = [];
   for (const v of values) if (!out.some((o) => sameJson(o, v))) out.push(v);
   return out;
 }
 
-/** A value that is one of `values` (known if they all agree), needing `missing` to decide which. */
-function oneOf(values: JsonValue[] | undefined, missing: readonly string[]): Val {
+/**
+ * A value that is one of `values` (known if they all agree), needing `missing` to decide which.
+ * `values` undefined: not known to be few; `info` adds what is known anyway.
+ */
+function oneOf(values: readonly JsonValue[] | undefined, missing: readonly string[], given: UnknownInfo = NO_INFO): Val {
+  const info = clean(given);
   if (values) {
     const d = distinct(values);
     if (d.length === 1) return d[0];
-    if (d.length <= MAX_POSSIBLE) return new Unknown(missing, d);
+    const t = d.length ? truthy(d[0]) : undefined;
+    const agreed = d.every((x) => truthy(x) === t) ? t : info.truthy;
+    if (d.length === 2 && d.every((x) => typeof x === 'boolean')) return new Unknown(missing, undefined, clean({ ...info, boolean: true, truthy: agreed }));
+    if (d.length <= MAX_POSSIBLE) return new Unknown(missing, d, clean({ ...info, truthy: agreed }));
+    return new Unknown(missing, undefined, clean({ ...info, boolean: info.boolean || d.every((x) => typeof x === 'boolean') || undefined, truthy: agreed }));
   }
-  return new Unknown(missing);
+  return new Unknown(missing, undefined, clean(info));
+}
+
+function clean(info: UnknownInfo): UnknownInfo {
+  if (Object.getPrototypeOf(info) === null && Object.isFrozen(info)) return info;
+  const out = Object.create(null) as { -readonly [K in keyof UnknownInfo]: UnknownInfo[K] };
+  if (own(info, 'boolean') === true) out.boolean = true;
+  const t = own(info, 'truthy');
+  if (typeof t === 'boolean') out.truthy = t;
+  const table = own(info, 'table');
+  if (table) out.table = table;
+  return Object.freeze(out);
+}
+
+/**
+ * The value of a fact nobody supplied. A boolean, an enum or a small integer range has a finite
+ * domain: the Unknown then carries it (possible values and a one-fact table), so that the
+ * expressions reading it can be decided by trying every completion.
+ */
+export function unknownFact(name: string, field?: { type: string; values?: readonly { value: string }[]; integer?: boolean; minimum?: number; maximum?: number }): Unknown {
+  const domain = field ? finiteDomain(ownProperties(field)) : undefined;
+  if (!domain) return new Unknown([name]);
+  const table: Table = { vars: [name], domains: [domain], values: domain };
+  if (field!.type === 'boolean') return new Unknown([name], undefined, { boolean: true, table });
+  return new Unknown([name], domain.length <= MAX_POSSIBLE ? domain : undefined, { table });
+}
+
+function finiteDomain(f: { type: string; values?: readonly { value: string }[]; integer?: boolean; minimum?: number; maximum?: number }): JsonValue[] | undefined {
+  if (f.type === 'boolean') return [false, true];
+  if (f.type === 'enum' && Array.isArray(f.values) && f.values.length && f.values.length <= MAX_COMBINATIONS) return f.values.map((v) => v.value);
+  if (f.type === 'number' && f.integer === true && Number.isInteger(f.minimum) && Number.isInteger(f.maximum) && f.maximum! >= f.minimum! && f.maximum! - f.minimum! < MAX_INTEGER_DOMAIN) {
+    return Array.from({ length: f.maximum! - f.minimum! + 1 }, (_, i) => f.minimum! + i);
+  }
+  return undefined;
 }
 
 export const truthy = (v: JsonValue): boolean => jsonLogic.truthy(v);
+
+const ownCopies = new WeakMap<object, object>();
+/**
+ * The object's own properties on an object without a prototype (cached): a dictionary entry
+ * read through it never sees what was planted on Object.prototype (`integer`, `maxItems`...).
+ */
+export function ownProperties<T extends object>(obj: T): T {
+  let c = ownCopies.get(obj);
+  if (!c) {
+    c = Object.assign(Object.create(null) as object, obj);
+    ownCopies.set(obj, c);
+  }
+  return c as T;
+}
+
+/** A property of an options or context object, read only when it is its own (never Object.prototype's). */
+export function own<T extends object, K extends keyof T>(obj: T | null | undefined, key: K): T[K] | undefined {
+  return obj !== null && typeof obj === 'object' && Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
+}
 
 /** Operators a guideline may use. `log` (side effect) is left out; json-logic-js 2.0.5 has no `method`. */
 export const ALLOWED_OPERATORS: readonly string[] = [
@@ -60,6 +148,19 @@ export const ALLOWED_OPERATORS: readonly string[] = [
   'map', 'filter', 'reduce', 'all', 'none', 'some',
 ];
 const ALLOWED = new Set(ALLOWED_OPERATORS);
+
+/**
+ * How many operands each operator takes, [min, max] (max Infinity: any number). Outside it
+ * json-logic-js throws (`{"*": []}`), returns something that is not JSON (`{"max": []}` is
+ * -Infinity) or silently ignores operands; the checker reports `arity`.
+ */
+export const OPERATOR_ARITY: Readonly<Record<string, readonly [number, number]>> = {
+  var: [0, 2], missing: [0, Infinity], missing_some: [2, 2], if: [0, Infinity], '?:': [0, Infinity],
+  '==': [2, 2], '===': [2, 2], '!=': [2, 2], '!==': [2, 2], '>': [2, 2], '>=': [2, 2], '<': [2, 3], '<=': [2, 3],
+  '!': [1, 1], '!!': [1, 1], and: [1, Infinity], or: [1, Infinity], '%': [2, 2], '+': [1, Infinity], '-': [1, 2],
+  '*': [1, Infinity], '/': [2, 2], min: [1, Infinity], max: [1, Infinity], cat: [0, Infinity], substr: [2, 3],
+  in: [2, 2], merge: [0, Infinity], map: [2, 2], filter: [2, 2], reduce: [2, 3], all: [2, 2], none: [2, 2], some: [2, 2],
+};
 /** Operators that take a list and evaluate their second argument once per item. */
 export const SCOPED_OPERATORS: readonly string[] = ['map', 'filter', 'reduce', 'all', 'none', 'some'];
 
@@ -159,16 +260,212 @@ interface Scope {
 
 const ABSENT = Symbol('absent');
 const withinLimits = new WeakSet<object>();
+const dataWithinLimits = new WeakSet<object>();
 
-/** Evaluate a JSON-Logic expression, three-valued. `pointer` is where the expression sits in its node. */
-export function evaluateLogic(logic: Logic, ctx: EvalContext, pointer = ''): Val {
+/** Limits on the data an expression reads (ctx.data), as for facts: no stack overflow, no stall. */
+export const DATA_LIMITS = { maxDepth: 100, maxSize: 100000 };
+
+/**
+ * What the evaluation of one expression saw: the root variables it read that were unknown
+ * (for the case split) and whether it used an operator that observes presence (`missing`).
+ */
+interface Reads { unknown: Map<string, Unknown>; known: Map<string, Val>; presence: boolean }
+let collecting: Reads | undefined;
+
+/**
+ * Evaluate a JSON-Logic expression, three-valued. `pointer` is where the expression sits in its node.
+ * Throws only EngineError: limits, operators not allowed, and any failure of json-logic-js on
+ * hostile data (own toString/valueOf, wrong arity) as `evaluation-failed`.
+ */
+export function evaluateLogic(logic: Logic, context: EvalContext, pointer = ''): Val {
+  // The context is read as own properties only: a `trace` or `resolveRoot` planted on
+  // Object.prototype changes nothing.
+  const resolveRoot = own(context, 'resolveRoot');
+  const trace = own(context, 'trace');
+  const ctx: EvalContext = {
+    mode: own(context, 'mode') === 'null' ? 'null' : 'unknown',
+    node: String(own(context, 'node') ?? ''),
+    data: own(context, 'data') ?? null,
+    // both set, even when undefined, so that neither is looked up on the prototype
+    resolveRoot: typeof resolveRoot === 'function' ? resolveRoot : undefined,
+    trace: Array.isArray(trace) ? trace : undefined,
+  };
   // Measuring walks the whole expression: do it once per expression object, not per patient.
   if (logic === null || typeof logic !== 'object' || !withinLimits.has(logic)) {
     assertWithinLimits(logic, { node: ctx.node, pointer });
     if (logic !== null && typeof logic === 'object') withinLimits.add(logic);
   }
-  return ev(logic, ctx, { data: ctx.data, path: '', root: true }, pointer, 0);
+  const data = ctx.data;
+  if (data !== null && typeof data === 'object' && !dataWithinLimits.has(data)) {
+    const { depth, size } = measure(data);
+    if (depth > DATA_LIMITS.maxDepth || size > DATA_LIMITS.maxSize) {
+      throw new EngineError('data-too-large', `the data nests ${depth} levels deep and has ${size} values; the limits are ${DATA_LIMITS.maxDepth} and ${DATA_LIMITS.maxSize}.`, { node: ctx.node, pointer });
+    }
+    dataWithinLimits.add(data);
+  }
+  const outer = collecting;
+  const reads: Reads = { unknown: new Map(), known: new Map(), presence: false };
+  collecting = reads;
+  try {
+    const v = ev(logic, ctx, { data, path: '', reduce: false, root: true }, pointer, 0);
+    collecting = undefined;
+    return isUnknown(v) && ctx.mode === 'unknown' && !reads.presence && reads.unknown.size ? caseSplit(logic, ctx, pointer, v, reads) : v;
+  } catch (e) {
+    if (e instanceof EngineError) throw e;
+    const message = e instanceof Error ? e.message : String(e);
+    throw new EngineError('evaluation-failed', `the expression could not be evaluated on these values (${message.slice(0, 200)}). Check operator arity and the data's types.`, { node: ctx.node, pointer });
+  } finally {
+    collecting = outer;
+  }
 }
+
+/**
+ * Decide an unknown result by case split. Each unknown root variable the expression read is
+ * either a finite fact or a definition with a table over finite facts (its exact value per
+ * completion), or only a set of possible values (taken as an independent variable: sound, maybe
+ * loose). When the product of the domains is at most MAX_COMBINATIONS, the expression is
+ * evaluated once per completion: it is decided when every completion agrees; otherwise its
+ * possible values are the completions' results and its missing facts those on which the result
+ * depends. Anything else (a number missing, too many completions, an unknown list item) keeps
+ * the three-valued result.
+ */
+function caseSplit(logic: Logic, ctx: EvalContext, pointer: string, three: Unknown, reads: Reads): Val {
+  // The result is a function of the root variables read: the same expression seeing the same
+  // values (the same case re-evaluated, another patient with the same relevant facts) is not split again.
+  let key: string | undefined;
+  let memo: Map<string, Val> | undefined;
+  if (logic !== null && typeof logic === 'object' && ctx.resolveRoot) {
+    memo = splitMemo.get(logic);
+    if (!memo) { memo = new Map(); splitMemo.set(logic, memo); }
+    key = readsKey(reads);
+    const hit = memo.get(key);
+    if (hit !== undefined) return hit === NOT_SPLIT ? three : hit;
+  }
+  const v = caseSplitUncached(logic, ctx, pointer, three, reads);
+  if (memo && key !== undefined) {
+    if (memo.size >= MEMO_PER_EXPRESSION) memo.clear();
+    memo.set(key, v === three ? NOT_SPLIT : v);
+  }
+  return v;
+}
+
+const MEMO_PER_EXPRESSION = 512;
+const NOT_SPLIT = new Unknown([]);
+const splitMemo = new WeakMap<object, Map<string, Val>>();
+
+function readsKey(reads: Reads): string {
+  let key = '';
+  for (const [name, v] of reads.known) key += `${name}=${typeof v === 'object' && v !== null ? JSON.stringify(v) : typeof v === 'string' ? JSON.stringify(v) : String(v)};`;
+  key += '|';
+  for (const [name, v] of reads.unknown) key += `${name}=${unknownKey(v as Unknown)};`;
+  return key;
+}
+
+const unknownKeys = new WeakMap<Unknown, string>();
+function unknownKey(u: Unknown): string {
+  let k = unknownKeys.get(u);
+  if (k === undefined) {
+    k = JSON.stringify([u.missing, u.possible ?? null, u.info.boolean ?? null, u.info.truthy ?? null, u.info.table ?? null]);
+    unknownKeys.set(u, k);
+  }
+  return k;
+}
+
+function caseSplitUncached(logic: Logic, ctx: EvalContext, pointer: string, three: Unknown, reads: Reads): Val {
+  // Variables: fact ids (from tables) and, for unknowns without a table, the read itself.
+  const varNames: string[] = [];
+  const domains: (readonly JsonValue[])[] = [];
+  const pseudo: boolean[] = [];
+  const index = new Map<string, number>();
+  const addVar = (name: string, domain: readonly JsonValue[], isPseudo: boolean): boolean => {
+    if (index.has(name)) return true;
+    index.set(name, varNames.length);
+    varNames.push(name);
+    domains.push(domain);
+    pseudo.push(isPseudo);
+    return true;
+  };
+  const readList = [...reads.unknown.entries()].sort((x, y) => (x[0] < y[0] ? -1 : 1));
+  for (const [name, u] of readList) {
+    if (u.info.table) { u.info.table.vars.forEach((f, i) => addVar(f, u.info.table!.domains[i], false)); continue; }
+    const poss = possibleValues(u);
+    if (!poss || !poss.length) return three;
+    addVar(`\u0000${name}`, poss, true);
+  }
+  let product = 1;
+  for (const d of domains) { product *= d.length; if (product > MAX_COMBINATIONS) return three; }
+  const digits = new Array<number>(varNames.length).fill(0);
+  const completed = new Map<string, JsonValue>();
+  // Each read's value per completion: a table entry (its vars' digits) or the pseudo variable's value.
+  const readers = readList.map(([name, u]) => {
+    const t = u.info.table;
+    if (!t) { const k = index.get(`\u0000${name}`)!; return { name, k, t: undefined, ks: [] as number[] }; }
+    return { name, k: -1, t, ks: t.vars.map((f) => index.get(f)!) };
+  });
+  const inner = ctx.resolveRoot;
+  const ctx2: EvalContext = {
+    mode: ctx.mode, node: ctx.node, data: ctx.data, trace: undefined,
+    resolveRoot: (name, c, p) => (completed.has(name) ? completed.get(name)! : inner ? inner(name, c, p) : lookup({ data: ctx.data, path: '', reduce: false, root: true }, name)),
+  };
+  const results: JsonValue[] = [];
+  for (let n = 0; n < product; n++) {
+    let rest = n;
+    for (let k = varNames.length - 1; k >= 0; k--) { digits[k] = rest % domains[k].length; rest = Math.floor(rest / domains[k].length); }
+    for (const r of readers) {
+      if (!r.t) { completed.set(r.name, domains[r.k][digits[r.k]]); continue; }
+      let at = 0;
+      for (let i = 0; i < r.ks.length; i++) at = at * r.t.domains[i].length + digits[r.ks[i]];
+      completed.set(r.name, r.t.values[at]);
+    }
+    let v: Val;
+    try {
+      v = ev(logic, ctx2, { data: ctx.data, path: '', reduce: false, root: true }, pointer, 0);
+    } catch {
+      return three;
+    }
+    if (isUnknown(v)) return three;
+    results.push(v);
+  }
+  // The variables the result depends on: changing that one alone changes it somewhere.
+  const strides: number[] = [];
+  let stride = 1;
+  for (let k = varNames.length - 1; k >= 0; k--) { strides[k] = stride; stride *= domains[k].length; }
+  const dependent = varNames.map((_, k) => {
+    for (let n = 0; n < product; n++) {
+      const digit = Math.floor(n / strides[k]) % domains[k].length;
+      if (digit === 0) continue;
+      if (!sameJson(results[n], results[n - digit * strides[k]])) return true;
+    }
+    return false;
+  });
+  const missing = new Set<string>();
+  let table: Table | undefined;
+  const deps = varNames.map((_, k) => k).filter((k) => dependent[k]);
+  deps.forEach((k) => {
+    if (!pseudo[k]) missing.add(varNames[k]);
+    else for (const m of reads.unknown.get(varNames[k].slice(1))!.missing) missing.add(m);
+  });
+  if (deps.length && deps.every((k) => !pseudo[k])) {
+    // Project onto the variables it depends on (the others at their first value).
+    const values: JsonValue[] = [];
+    let size = 1;
+    for (const k of deps) size *= domains[k].length;
+    for (let m = 0; m < size; m++) {
+      let rest = m;
+      let n = 0;
+      for (let j = deps.length - 1; j >= 0; j--) {
+        const k = deps[j];
+        n += (rest % domains[k].length) * strides[k];
+        rest = Math.floor(rest / domains[k].length);
+      }
+      values.push(results[n]);
+    }
+    table = { vars: deps.map((k) => varNames[k]), domains: deps.map((k) => domains[k]), values };
+  }
+  if (!missing.size) for (const m of three.missing) missing.add(m);
+  return oneOf(results, sortedMissing(missing), table ? { table } : {});
+}
+
 
 /** One operator application being evaluated: its operands and where it sits. */
 interface Call {
@@ -239,6 +536,11 @@ function ev(logic: JsonValue, ctx: EvalContext, scope: Scope, ptr: string, depth
       for (let i = 0; i < c.args.length; i++) values.push(sub(c, i));
       const unknown = anyUnknown(values);
       result = unknown ? applyOverPossible(op, values, unknown) : applyOperator(op, values as JsonValue[]);
+      if (isUnknown(result) && (op === '!' || op === '!!')) {
+        // Only the first operand's truthiness counts, and it may be known when its value is not.
+        const t = truthiness(values[0]);
+        if (t !== undefined) result = op === '!' ? !t : t;
+      }
     }
   }
   if (ctx.trace && op !== 'var') record(ctx, { type: 'op', node: ctx.node, pointer: ptr, op }, scope, result);
@@ -300,9 +602,17 @@ function evalIf(c: Call, i: number): Val {
   // The condition is unknown: the result is one of the branches it could take, known if they agree.
   const then = sub(c, i + 1);
   const otherwise = evalIf(c, i + 2);
-  const a = possibleValues(then);
-  const b = possibleValues(otherwise);
-  return oneOf(a && b ? [...a, ...b] : undefined, unionUnknown(cond, then, otherwise).missing);
+  return eitherOf([then, otherwise], unionUnknown(cond, then, otherwise).missing);
+}
+
+/** A value that is one of `vals` (which one is not known): their possible values, type and truthiness joined. */
+function eitherOf(vals: Val[], missing: readonly string[]): Val {
+  const sets = vals.map(possibleValues);
+  const all = sets.every((x) => x !== undefined) ? sets.flatMap((x) => x!) : undefined;
+  const ts = vals.map(truthiness);
+  const truthyAgreed = ts.every((t) => t !== undefined && t === ts[0]) ? ts[0] : undefined;
+  const boolean = vals.every((v) => (isUnknown(v) ? v.info.boolean === true : typeof v === 'boolean'));
+  return oneOf(all, missing, { boolean, truthy: truthyAgreed });
 }
 
 /**
@@ -310,35 +620,58 @@ function evalIf(c: Call, i: number): Val {
  * combination; if they all give the same result, that result is known.
  */
 function applyOverPossible(op: string, values: Val[], unknown: Unknown): Val {
+  const info: UnknownInfo = BOOLEAN_OPERATORS.has(op) ? { boolean: true } : {};
   let combos: JsonValue[][] = [[]];
   for (const v of values) {
     const options = possibleValues(v);
-    if (!options || combos.length * options.length > MAX_COMBINATIONS) return unknown;
+    if (!options || combos.length * options.length > MAX_COMBINATIONS) return new Unknown(unknown.missing, undefined, info);
     combos = combos.flatMap((prefix) => options.map((o) => [...prefix, o]));
   }
-  return oneOf(combos.map((args) => applyOperator(op, args)), unknown.missing);
+  return oneOf(combos.map((args) => applyOperator(op, args)), unknown.missing, info);
 }
 
+/** Operators whose result is always true or false. */
+const BOOLEAN_OPERATORS: ReadonlySet<string> = new Set(['==', '===', '!=', '!==', '>', '>=', '<', '<=', '!', '!!', 'in', 'some', 'all', 'none']);
+
+/**
+ * json-logic's and/or: the first operand whose truthiness decides (falsy for and, truthy for or),
+ * else the last operand; later operands are not evaluated. Three-valued: when an operand before
+ * the deciding one is unknown, the result is one of the unknown operands or the deciding one, so
+ * it is unknown, but its truthiness is known when an operand decided (Kleene: `and(unknown,
+ * false)` is falsy). Its possible values are those each operand could return given that the
+ * operands before it could all pass.
+ */
 function evalAndOr(c: Call): Val {
-  // Kleene logic: one known falsy operand decides "and", one known truthy operand decides "or",
-  // whatever the unknown operands turn out to be.
   const decisive = c.op !== 'and';
-  let current: Val = null;
-  const unknowns: Unknown[] = [];
+  const parts: Val[] = [];
+  let decided = false;
   for (let i = 0; i < c.args.length; i++) {
-    current = sub(c, i);
-    const t = truthiness(current);
-    if (t === undefined) { unknowns.push(current as Unknown); continue; }
-    if (t === decisive) return current;
+    const v = sub(c, i);
+    parts.push(v);
+    if (truthiness(v) === decisive) { decided = true; break; }
   }
-  if (unknowns.length) return unionUnknown(...unknowns);
-  return current;
+  if (!parts.length) return null;
+  const unknown = anyUnknown(parts);
+  if (!unknown) return parts[parts.length - 1];
+  // The values the result can take: part j's value when every part before it can pass.
+  let results: JsonValue[] | undefined = [];
+  let canReach = true;
+  for (let j = 0; j < parts.length && canReach && results; j++) {
+    const poss = possibleValues(parts[j]);
+    if (!poss) { results = undefined; break; }
+    const last = j === parts.length - 1;
+    for (const p of poss) if (last || truthy(p) === decisive) results.push(p);
+    canReach = poss.some((p) => truthy(p) !== decisive);
+  }
+  const boolean = parts.every((v) => (isUnknown(v) ? v.info.boolean === true : typeof v === 'boolean'));
+  return oneOf(results, unknown.missing, { boolean, truthy: decided ? decisive : undefined });
 }
 
 function evalVar(c: Call): Val {
   const { args, ctx, scope, ptr } = c;
   const pathVal = args.length ? sub(c, 0) : null;
-  if (isUnknown(pathVal)) return pathVal;
+  // A path that is not known reads a variable nobody can name yet: only its missing facts are known.
+  if (isUnknown(pathVal)) return new Unknown(pathVal.missing);
   const hasDefault = args.length > 1;
   const path = pathVal === undefined || pathVal === null || pathVal === '' ? '' : String(pathVal);
   let found: Val | typeof ABSENT;
@@ -353,6 +686,7 @@ function evalVar(c: Call): Val {
     result = sub(c, 1);
   } else {
     result = found;
+    if (collecting && scope.root && path !== '') (isUnknown(found) ? collecting.unknown : collecting.known).set(path, found);
   }
   if (ctx.trace && !(scope.root && ctx.resolveRoot)) {
     record(ctx, { type: 'read', node: ctx.node, pointer: ptr, name: path }, scope, result);
@@ -381,6 +715,7 @@ function lookup(scope: Scope, path: string): JsonValue | typeof ABSENT {
 
 function evalMissing(c: Call): Val {
   const { op, ctx, scope } = c;
+  if (collecting) collecting.presence = true;
   const values = c.args.map((_, i) => sub(c, i));
   const unknown = anyUnknown(values);
   if (unknown) return unknown;
@@ -402,9 +737,19 @@ function evalMissing(c: Call): Val {
 }
 
 function evalScoped(c: Call): Val {
-  const { op, args, scope } = c;
   const list = sub(c, 0);
-  if (isUnknown(list)) return list;
+  if (!isUnknown(list)) return scopedOver(c, list);
+  // The list is not known. When it is one of a few lists, the result is one of the results over
+  // each; never the list's own possible values.
+  const info: UnknownInfo = c.op === 'some' || c.op === 'all' || c.op === 'none' ? { boolean: true } : {};
+  const lists = possibleValues(list);
+  if (!lists || lists.length * Math.max(1, ...lists.map((l) => (Array.isArray(l) ? l.length : 1))) > MAX_COMBINATIONS * 4) return new Unknown(list.missing, undefined, info);
+  const results = lists.map((l) => scopedOver(c, l));
+  return eitherOf(results.map((r) => (isUnknown(r) ? new Unknown(r.missing, r.possible, r.info) : r)), unionUnknown(list, ...results).missing);
+}
+
+function scopedOver(c: Call, list: JsonValue): Val {
+  const { op, args, scope } = c;
   const base = listName(args[0], scope);
   if (op === 'reduce') {
     let acc: Val = args.length > 2 ? sub(c, 2) : null;
@@ -422,7 +767,7 @@ function evalScoped(c: Call): Val {
     return op === 'none' ? true : op === 'map' || op === 'filter' ? [] : false;
   }
   if (list.length === 0) return op === 'none' ? true : op === 'map' || op === 'filter' ? [] : false;
-  const results = list.map((item, i) => sub(c, 1, { data: item, path: `${base}[${i}]`, root: false }));
+  const results = list.map((item, i) => sub(c, 1, { data: item, path: `${base}[${i}]`, reduce: false, root: false }));
   switch (op) {
     case 'map':
       return anyUnknown(results) ?? (results as JsonValue[]);

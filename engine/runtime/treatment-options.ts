@@ -96,7 +96,7 @@ function inPopulation(parts: { v: ContextValue; ok: (x: JsonValue | undefined) =
 }
 
 export function treatmentOptions(g: Guideline, result: EvaluationResult, options: TreatmentOptionsOptions = {}): TreatmentOptionsView {
-  const chapters = options.chapters ?? TREATMENT_CHAPTERS;
+  const chapters = (Object.prototype.hasOwnProperty.call(options ?? {}, 'chapters') ? options.chapters : undefined) ?? TREATMENT_CHAPTERS;
   const chapterIndex = new Map(g.manifest.chapters.map((c, i) => [c.id, i]));
   const applies: TreatmentOption[] = [];
   const undecided: TreatmentOption[] = [];
