@@ -11,6 +11,7 @@ import { goldenOf } from '../authoring/golden.ts';
 import { loadGuideline, readSourceFiles } from './load.ts';
 import { runChangelog, runDiff, runRender, runVerify, writeBundle } from './review.ts';
 import { recommendCommand } from './recommend-command.ts';
+import { evalFhirCommand } from './fhir-command.ts';
 
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -19,6 +20,8 @@ const USAGE = `usage: guideline <command> [options]
   check [dir] [--json]                 schema + semantic check of a guideline folder
   eval <facts.json> [--explain[=full]] [--json] [--trace] [--dir dir | --bundle file]
                                        evaluate the guideline for one patient
+  eval --fhir <bundle.json> [--now YYYY-MM-DD] [--lookback-days N] [--json] [--explain]
+                                       the same from a FHIR R4 patient Bundle (facts, what was not mapped)
   options <facts.json> [--json] [--dir dir | --bundle file]
                                        treatment options for one patient, ordered primary first
                                        (derived from the recommendations, not a copy of Figure 8)
@@ -119,6 +122,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       }
       case 'eval':
       case 'options': {
+        if (command === 'eval' && flags.has('fhir')) return evalFhirCommand(rest, io, (dir) => loadChecked(dir ?? defaultGuidelineDir(), io));
         allowFlags(flags, command === 'options' ? ['json', 'dir', 'bundle'] : ['explain', 'json', 'trace', 'dir', 'bundle']);
         const file = positional[0];
         if (!file) throw new UsageError(`${command} needs a facts file: guideline ${command} patient.json`);

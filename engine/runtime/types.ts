@@ -57,7 +57,7 @@ export interface InputDef extends Field {
   ucum?: string;
 }
 
-export interface InputCoding { system: string; code: string; display: string; source: string; review?: 'needs-terminology-review'; note?: string }
+export interface InputCoding { system: string; code: string; display: string; source: string; review?: 'needs-terminology-review'; note?: string; /** false: a related result, reported and never converted */ maps?: false }
 
 interface NodeCommon {
   id: string;
