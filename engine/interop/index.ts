@@ -3,3 +3,4 @@
 // runtime wing only; no Node built-ins (the HTTP service is in engine/node/cds-hooks.ts).
 export { fhirToFacts, ageAt, localSystem, localValueSystem, type FhirToFactsOptions, type FhirFacts, type FactSource, type Unmapped } from './fhir-in.ts';
 export { factsToFhir, type SyntheticBundle } from './fhir-synth.ts';
+export { discovery, cardsFor, patientViewCards, prefetchBundle, serviceId, GUIDELINE_SITE, type CdsService, type CdsCard, type CardsOptions } from './cds-hooks.ts';

@@ -12,6 +12,7 @@ import { loadGuideline, readSourceFiles } from './load.ts';
 import { runChangelog, runDiff, runRender, runVerify, writeBundle } from './review.ts';
 import { recommendCommand } from './recommend-command.ts';
 import { evalFhirCommand } from './fhir-command.ts';
+import { serveCommand } from './cds-hooks-server.ts';
 
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -28,6 +29,8 @@ const USAGE = `usage: guideline <command> [options]
   recommend <facts.json> [--json] [--all] [--dir dir | --bundle file]
                                        the patient's recommendations: one per intervention, conflicts,
                                        what to ask next (only rules whose population includes them)
+  serve --cds-hooks [--port N] [--now YYYY-MM-DD] [--dir dir | --bundle file]
+                                       a CDS Hooks 2.0 service (patient-view) on 127.0.0.1
   test [--update] [--coverage] [--dir dir]
                                        run every case from the source tree and from the built
                                        bundle, and compare golden traces (--update rewrites them)
@@ -161,6 +164,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       case 'recommend':
         allowFlags(flags, ['json', 'all', 'dir', 'bundle']);
         return recommendCommand({ file: positional[0], json: flags.has('json'), all: flags.has('all'), ...(flags.has('bundle') ? { bundle: String(flags.get('bundle')) } : {}), load: () => loadChecked(resolve(typeof flags.get('dir') === 'string' ? String(flags.get('dir')) : defaultGuidelineDir()), io) }, io);
+      case 'serve':
+        return serveCommand(rest, io, (dir) => loadChecked(dir ?? defaultGuidelineDir(), io));
       case 'test':
         allowFlags(flags, ['update', 'coverage', 'dir']);
         return runTests(resolve(typeof flags.get('dir') === 'string' ? String(flags.get('dir')) : defaultGuidelineDir()), { update: flags.has('update'), coverage: flags.has('coverage') }, io);
