@@ -13,6 +13,7 @@ import { runChangelog, runDiff, runRender, runVerify, writeBundle } from './revi
 import { recommendCommand } from './recommend-command.ts';
 import { evalFhirCommand } from './fhir-command.ts';
 import { serveCommand } from './cds-hooks-server.ts';
+import { exportCommand } from './export-command.ts';
 
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -31,6 +32,8 @@ const USAGE = `usage: guideline <command> [options]
                                        what to ask next (only rules whose population includes them)
   serve --cds-hooks [--port N] [--now YYYY-MM-DD] [--dir dir | --bundle file]
                                        a CDS Hooks 2.0 service (patient-view) on 127.0.0.1
+  export fhir [--out dir] [--dir dir]  the guideline as a FHIR R4 CPG Bundle (PlanDefinition per
+                                       recommendation with GRADE extensions and citations)
   test [--update] [--coverage] [--dir dir]
                                        run every case from the source tree and from the built
                                        bundle, and compare golden traces (--update rewrites them)
@@ -164,6 +167,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       case 'recommend':
         allowFlags(flags, ['json', 'all', 'dir', 'bundle']);
         return recommendCommand({ file: positional[0], json: flags.has('json'), all: flags.has('all'), ...(flags.has('bundle') ? { bundle: String(flags.get('bundle')) } : {}), load: () => loadChecked(resolve(typeof flags.get('dir') === 'string' ? String(flags.get('dir')) : defaultGuidelineDir()), io) }, io);
+      case 'export':
+        return exportCommand(rest, io, (dir) => loadChecked(dir ?? defaultGuidelineDir(), io));
       case 'serve':
         return serveCommand(rest, io, (dir) => loadChecked(dir ?? defaultGuidelineDir(), io));
       case 'test':
