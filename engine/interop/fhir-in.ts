@@ -33,10 +33,10 @@ export interface FhirFacts {
   superseded: Unmapped[];
 }
 
-/** The guideline's own code system for its inputs: code = the input id. */
-export const localSystem = (g: Guideline) => `urn:guideline:${g.manifest.id}:input`;
-/** The code system of an enum input's values: code = the value. */
-export const localValueSystem = (g: Guideline, input: string) => `urn:guideline:${g.manifest.id}:input:${input}`;
+import { localSystem, localValueSystem } from './fhir-local.ts';
+import { questionnaireAnswers } from './questionnaire.ts';
+
+export { localSystem, localValueSystem };
 
 /** Molar masses for amount-of-substance conversions, keyed by input, each from the dictionary's hint. */
 const MOLAR_MASS: Record<string, number> = {
@@ -131,6 +131,18 @@ export function fhirToFacts(bundle: unknown, options: FhirToFactsOptions): FhirF
       }
       case 'Observation': return observation(r, name);
       case 'Condition': return condition(r, name);
+      case 'QuestionnaireResponse': {
+        if (r.status && !['completed', 'amended'].includes(r.status)) return skip(name, `status "${r.status}": not a finished answer`);
+        const date = r.authored;
+        const t = time(date);
+        if (t === undefined) return skip(name, 'no authored date, so the most recent answer cannot be told');
+        if (t > now) return skip(name, `authored ${date}, after the evaluation date`);
+        if (now - t > lookback) return skip(name, `authored ${date}, older than the look-back of ${options.lookbackDays ?? 90} days`);
+        const { answers, problems } = questionnaireAnswers(g, r);
+        for (const p of problems) skip(name, p);
+        for (const [input, value] of answers) offer(input, value, t, { resource: name, date, value });
+        return;
+      }
       case 'MedicationStatement':
       case 'MedicationRequest':
       case 'MedicationAdministration':

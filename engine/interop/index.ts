@@ -5,3 +5,4 @@ export { fhirToFacts, ageAt, localSystem, localValueSystem, type FhirToFactsOpti
 export { factsToFhir, type SyntheticBundle } from './fhir-synth.ts';
 export { discovery, cardsFor, patientViewCards, prefetchBundle, serviceId, GUIDELINE_SITE, type CdsService, type CdsCard, type CardsOptions } from './cds-hooks.ts';
 export { exportCpg, JSON_LOGIC_LANGUAGE } from './fhir-cpg.ts';
+export { exportQuestionnaire, questionnaireAnswers, clinicianInputs, questionnaireUrl } from './questionnaire.ts';

@@ -32,8 +32,10 @@ const USAGE = `usage: guideline <command> [options]
                                        what to ask next (only rules whose population includes them)
   serve --cds-hooks [--port N] [--now YYYY-MM-DD] [--dir dir | --bundle file]
                                        a CDS Hooks 2.0 service (patient-view) on 127.0.0.1
-  export fhir [--out dir] [--dir dir]  the guideline as a FHIR R4 CPG Bundle (PlanDefinition per
-                                       recommendation with GRADE extensions and citations)
+  export fhir|questionnaire [--out dir] [--dir dir]
+                                       the guideline as a FHIR R4 CPG Bundle (PlanDefinition per
+                                       recommendation, GRADE extensions, citations), or the FHIR
+                                       Questionnaire of the facts a clinician answers
   test [--update] [--coverage] [--dir dir]
                                        run every case from the source tree and from the built
                                        bundle, and compare golden traces (--update rewrites them)

@@ -68,3 +68,32 @@ describe('guideline export fhir', () => {
     } finally { rmSync(out, { recursive: true, force: true }); }
   });
 });
+
+describe('guideline export questionnaire', () => {
+  it('asks the facts no standard code maps, and its QuestionnaireResponse becomes facts', async () => {
+    const { exportQuestionnaire, fhirToFacts, questionnaireUrl } = await import('../../engine/interop/index.ts');
+    const q = exportQuestionnaire(g) as { item: any[] };
+    const ids = q.item.map((i) => i.linkId);
+    expect(ids).toContain('suitable_for_resection');
+    expect(ids).toContain('tumor_count');
+    expect(ids).not.toContain('albumin');
+    expect(q.item.find((i) => i.linkId === 'portal_vein_invasion').type).toBe('choice');
+    expect(q.item.find((i) => i.linkId === 'largest_tumor_cm').extension[0].valueCoding.code).toBe('cm');
+    const vp = q.item.find((i) => i.linkId === 'portal_vein_invasion').answerOption[0].valueCoding;
+    const qr = { resourceType: 'QuestionnaireResponse', id: 'qr', questionnaire: questionnaireUrl(g), status: 'completed', authored: '2026-11-30', item: [
+      { linkId: 'suitable_for_resection', answer: [{ valueBoolean: false }] },
+      { linkId: 'largest_tumor_cm', answer: [{ valueDecimal: 4.5 }] },
+      { linkId: 'portal_vein_invasion', answer: [{ valueCoding: vp }] },
+      { linkId: 'no_such_fact', answer: [{ valueBoolean: true }] },
+    ] };
+    const r = fhirToFacts({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: qr }] }, { guideline: g, now: '2026-12-01' });
+    expect(r.facts).toEqual({ largest_tumor_cm: 4.5, portal_vein_invasion: vp.code, suitable_for_resection: false });
+    expect(r.unmapped).toEqual([{ resource: 'QuestionnaireResponse/qr', reason: 'item "no_such_fact" is not an input of the dictionary' }]);
+    let text = '';
+    const out = mkdtempSync(join(tmpdir(), 'q-'));
+    try {
+      expect(await main(['export', 'questionnaire', '--out', out], { out: (s) => { text += s; }, err: (s) => { text += s; } })).toBe(0);
+      expect(JSON.parse(readFileSync(join(out, 'klca-ncc-2022-0.1.0.questionnaire.json'), 'utf8')).item).toHaveLength(q.item.length);
+    } finally { rmSync(out, { recursive: true, force: true }); }
+  });
+});
