@@ -1,11 +1,13 @@
-// `guideline serve --cds-hooks [--port N] [--now YYYY-MM-DD] [--lookback-days N] [--dir dir | --bundle file]`:
+// `guideline serve --cds-hooks [--port N] [--now YYYY-MM-DD] [--lookback-days N] [--feedback-log file] [--dir dir | --bundle file]`:
 // a CDS Hooks 2.0 service on 127.0.0.1 only. GET /cds-services (discovery), POST
-// /cds-services/<id> (patient-view: prefetch in, cards out; engine/interop/cds-hooks.ts).
+// /cds-services/<id> (patient-view: prefetch in, cards out; engine/interop/cds-hooks.ts), POST
+// /cds-services/<id>/feedback (accepted / overridden cards with reasons, one JSON line each, to the
+// --feedback-log file the committee reads next to the recommendation: the card's source topic).
 // Security as the editor's server: loopback only, and a Host header other than 127.0.0.1:<port>
 // or localhost:<port> is refused (DNS rebinding); JSON bodies only, at most 2 MB; no outbound fetch
 // (a request without prefetch gets 412: the EHR must send the prefetched resources).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { discovery, patientViewCards, serviceId } from '../interop/index.ts';
@@ -20,6 +22,8 @@ export interface CdsHooksServerOptions {
   now?: string;
   lookbackDays?: number;
   maxCards?: number;
+  /** where the feedback endpoint appends one JSON line per card outcome (none: feedback is refused with 404) */
+  feedbackLog?: string;
 }
 export interface RunningCdsHooks { url: string; port: number; close(): Promise<void> }
 
@@ -72,6 +76,21 @@ export async function startCdsHooksServer(options: CdsHooksServerOptions): Promi
       const { cards } = patientViewCards(g, body, { now, ...(options.lookbackDays !== undefined ? { lookbackDays: options.lookbackDays } : {}), ...(options.maxCards !== undefined ? { maxCards: options.maxCards } : {}) });
       return send(res, 200, { cards });
     }
+    if (path === `/cds-services/${id}/feedback` && options.feedbackLog) {
+      // CDS Hooks 2.0 feedback: {feedback: [{card, outcome: accepted|overridden, overrideReason?, outcomeTimestamp}]}
+      if (req.method !== 'POST') return send(res, 405, { error: 'use POST' });
+      if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return send(res, 415, { error: 'send JSON (content-type: application/json)' });
+      let body: { feedback?: { card?: string; outcome?: string; overrideReason?: { reason?: { code?: string; display?: string }; userComment?: string }; outcomeTimestamp?: string }[] };
+      try { body = JSON.parse(await readBody(req)); } catch (e) {
+        if ((e as { status?: number }).status) throw e;
+        return send(res, 400, { error: 'the body is not valid JSON' });
+      }
+      const items = Array.isArray(body?.feedback) ? body.feedback : [];
+      if (!items.length || items.some((f) => typeof f?.card !== 'string' || !['accepted', 'overridden'].includes(f?.outcome ?? ''))) return send(res, 400, { error: 'feedback: a list of {card, outcome: "accepted" | "overridden"}' });
+      const lines = items.map((f) => JSON.stringify({ service: id, guideline: `${g.manifest.id}@${g.manifest.version}`, card: f.card, outcome: f.outcome, ...(f.overrideReason ? { overrideReason: f.overrideReason } : {}), ...(f.outcomeTimestamp ? { outcomeTimestamp: f.outcomeTimestamp } : {}) }) + '\n');
+      appendFileSync(options.feedbackLog, lines.join(''));
+      res.writeHead(200); return res.end();
+    }
     return send(res, 404, { error: 'unknown path: see /cds-services' });
   }
   await new Promise<void>((ok, fail) => {
@@ -95,7 +114,7 @@ export interface ServeIo { out(s: string): void; err(s: string): void }
 export async function serveCommand(argv: string[], io: ServeIo, load: (dir?: string) => Guideline | undefined): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: argv, options: { 'cds-hooks': { type: 'boolean' }, port: { type: 'string' }, now: { type: 'string' }, 'lookback-days': { type: 'string' }, dir: { type: 'string' }, bundle: { type: 'string' } }, strict: true }));
+    ({ values } = parseArgs({ args: argv, options: { 'cds-hooks': { type: 'boolean' }, port: { type: 'string' }, now: { type: 'string' }, 'lookback-days': { type: 'string' }, 'feedback-log': { type: 'string' }, dir: { type: 'string' }, bundle: { type: 'string' } }, strict: true }));
   } catch (e) {
     throw new EngineError('usage', `serve: ${(e as Error).message}`);
   }
@@ -105,7 +124,7 @@ export async function serveCommand(argv: string[], io: ServeIo, load: (dir?: str
   const g = values.bundle ? readBundle(readFileSync(String(values.bundle), 'utf8')) : load(values.dir ? resolve(String(values.dir)) : undefined);
   if (!g) return 1;
   const lookbackDays = values['lookback-days'] !== undefined ? Number(values['lookback-days']) : undefined;
-  const running = await startCdsHooksServer({ guideline: g, port, ...(values.now ? { now: String(values.now) } : {}), ...(lookbackDays !== undefined ? { lookbackDays } : {}) });
+  const running = await startCdsHooksServer({ guideline: g, port, ...(values.now ? { now: String(values.now) } : {}), ...(lookbackDays !== undefined ? { lookbackDays } : {}), ...(values['feedback-log'] ? { feedbackLog: resolve(String(values['feedback-log'])) } : {}) });
   io.out(`CDS Hooks service on ${running.url}/cds-services (patient-view: ${running.url}/cds-services/${serviceId(g)}); Ctrl-C stops it\n`);
   await new Promise<void>((ok) => { process.once('SIGINT', ok); process.once('SIGTERM', ok); });
   await running.close();

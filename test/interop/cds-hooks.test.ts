@@ -20,7 +20,7 @@ afterAll(async () => { await server?.close(); });
 function http(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
   return new Promise((ok, fail) => {
     const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-    const req = request({ host: '127.0.0.1', port: server.port, method, path, headers: { ...(data ? { 'content-type': 'application/json' } : {}), ...headers } }, (res) => {
+    const req = request({ host: '127.0.0.1', port: server.port, method, path, agent: false, headers: { connection: 'close', ...(data ? { 'content-type': 'application/json' } : {}), ...headers } }, (res) => {
       let text = '';
       res.on('data', (c) => { text += c; });
       res.on('end', () => ok({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
@@ -112,5 +112,34 @@ describe('the README examples', () => {
     expect(r.status).toBe(200);
     wellFormed(r.json.cards);
     expect(r.json.cards.map((c: CdsCard) => `${c.indicator} ${c.summary}`)).toEqual(blocks[1]);
+  });
+});
+
+describe('CDS Hooks feedback', () => {
+  it('appends accepted and overridden cards with the override reason to the log, and refuses malformed feedback', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'cds-feedback-'));
+    const log = join(dir, 'feedback.jsonl');
+    const other = await startCdsHooksServer({ guideline: g, now: NOW, feedbackLog: log });
+    const saved = server;
+    server = other;
+    try {
+      const body = { feedback: [
+        { card: '939bb585-679b-4a8b-8b48-678c88bd43e1', outcome: 'accepted', outcomeTimestamp: '2026-12-01T10:00:00Z' },
+        { card: 'a4b1f2de-5c3a-4f9e-8b7d-1e2f3a4b5c6d', outcome: 'overridden', overrideReason: { reason: { code: 'patient-declined', display: 'Patient declined' }, userComment: 'prefers TACE' }, outcomeTimestamp: '2026-12-01T10:01:00Z' },
+      ] };
+      expect((await http('POST', `${SERVICE}/feedback`, body)).status).toBe(200);
+      const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines.map((l) => l.outcome)).toEqual(['accepted', 'overridden']);
+      expect(lines[1].overrideReason.userComment).toBe('prefers TACE');
+      expect(lines[0].guideline).toBe('klca-ncc-2022@0.1.0');
+      expect((await http('POST', `${SERVICE}/feedback`, { feedback: [{ card: 'x', outcome: 'maybe' }] })).status).toBe(400);
+    } finally {
+      server = saved;
+      await other.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect((await http('POST', `${SERVICE}/feedback`, { feedback: [] })).status).toBe(404);
   });
 });
