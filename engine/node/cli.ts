@@ -172,7 +172,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       case 'export':
         return exportCommand(rest, io, (dir) => loadChecked(dir ?? defaultGuidelineDir(), io));
       case 'serve':
-        return serveCommand(rest, io, (dir) => loadChecked(dir ?? defaultGuidelineDir(), io));
+        return await serveCommand(rest, io, (dir) => loadChecked(dir ?? defaultGuidelineDir(), io));
       case 'test':
         allowFlags(flags, ['update', 'coverage', 'dir']);
         return runTests(resolve(typeof flags.get('dir') === 'string' ? String(flags.get('dir')) : defaultGuidelineDir()), { update: flags.has('update'), coverage: flags.has('coverage') }, io);

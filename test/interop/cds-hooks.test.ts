@@ -143,3 +143,11 @@ describe('CDS Hooks feedback', () => {
     expect((await http('POST', `${SERVICE}/feedback`, { feedback: [] })).status).toBe(404);
   });
 });
+
+describe('guideline serve', () => {
+  it('without --cds-hooks is bad usage (exit 2)', async () => {
+    let err = '';
+    expect(await main(['serve'], { out: () => {}, err: (s) => { err += s; } })).toBe(2);
+    expect(err).toMatch(/serve needs --cds-hooks/);
+  });
+});
