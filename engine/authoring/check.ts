@@ -8,6 +8,8 @@ import { validateFacts } from '../runtime/facts.ts';
 import { collectVars, definitionOrder, expressionsOf } from '../runtime/graph.ts';
 import { ALLOWED_OPERATORS, escapeSegment, FORBIDDEN_SEGMENTS, isLogicObject, OPERATOR_ARITY, operands, SCOPED_OPERATORS } from '../runtime/logic.ts';
 import { didYouMean } from '../runtime/names.ts';
+import { codingProblem } from '../runtime/codes.ts';
+import { ucumProblem } from '../runtime/ucum.ts';
 import { checkModel } from './check-model.ts';
 import type { DefinitionNode, Field, Finding, Guideline, GuidelineNode, InputDef, JsonValue, Logic, RuleNode } from '../runtime/types.ts';
 
@@ -137,6 +139,20 @@ export function check(g: Guideline): Finding[] {
 
   // --- populations, list-valued actions, invariants (check-model.ts) -------------------------
   checkModel(g, add, used);
+
+  // --- codes and UCUM units of the dictionary ----------------------------------------------
+  for (const i of g.inputs) {
+    const file = fileOf('input', i.id);
+    (i.codes ?? []).forEach((c, k) => {
+      const problem = codingProblem(c);
+      if (problem) add({ code: 'bad-code', severity: 'error', file, pointer: `/codes/${k}`, node: i.id, message: `${problem}. Take the code from the terminology's published table, or leave it out.` });
+    });
+    if (i.ucum !== undefined) {
+      const problem = ucumProblem(i.ucum);
+      if (problem) add({ code: 'bad-ucum', severity: 'error', file, pointer: '/ucum', node: i.id, message: `not a UCUM unit: ${problem}.` });
+      else if (i.type !== 'number') add({ code: 'bad-ucum', severity: 'error', file, pointer: '/ucum', node: i.id, message: `a ${i.type} input has no unit: remove "ucum".` });
+    }
+  }
 
   // --- unused -------------------------------------------------------------------------------
   for (const i of g.inputs) {

@@ -224,6 +224,9 @@ const indent = (text: string, by: string) => text.split('\n').map((l) => by + l)
 function usage(): string {
   const lines = ['usage: guideline <command> [options]    (guideline <command> --help for one command)', ''];
   for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name} ${c.usage}`, indent(c.summary, '      '));
+  lines.push('  eval --fhir <bundle.json> [--now YYYY-MM-DD] [--lookback-days N] [--json] [--explain]', indent('the same from a FHIR R4 patient Bundle (facts, and what was not mapped)', '      '),
+    '  export fhir|questionnaire [--out dir] [--dir dir]', indent('the guideline as a FHIR R4 CPG Bundle (PlanDefinition per recommendation, GRADE extensions,\ncitations), or the FHIR Questionnaire of the facts a clinician answers', '      '),
+    '  serve --cds-hooks [--port N] [--now YYYY-MM-DD] [--dir dir | --bundle file]', indent('a CDS Hooks 2.0 service (patient-view) on 127.0.0.1', '      '));
   lines.push('  serve [--shared] ...', indent("the editor's server; the committee's with --shared (guideline serve --help)", '      '),
     '  users add|list|remove ...', indent('accounts of the shared server (guideline users --help)', '      '));
   lines.push('', '  --version                            print the engine version', '  --json                               errors as JSON on stderr (every command)', '',
@@ -300,7 +303,12 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       io.out((topic && Object.hasOwn(COMMANDS, topic) ? commandUsage(topic) : usage()) + '\n');
       return 0;
     }
-    // The server's commands parse their own arguments (engine/node/serve.ts).
+    // These commands parse their own arguments: FHIR in and out (fhir-command.ts, export-command.ts),
+    // the CDS Hooks service (cds-hooks-server.ts), the editor's and committee's server (serve.ts).
+    const loadFrom = (dir?: string) => loadChecked(resolve(dir ?? defaultGuidelineDir()), io);
+    if (name === 'eval' && rest.includes('--fhir')) return (await import('./fhir-command.ts')).evalFhirCommand(rest, io, loadFrom);
+    if (name === 'export') return (await import('./export-command.ts')).exportCommand(rest, io, loadFrom);
+    if (name === 'serve' && rest.includes('--cds-hooks')) return await (await import('./cds-hooks-server.ts')).serveCommand(rest, io, loadFrom);
     if (name === 'serve' || name === 'users') return await (await import('./serve.ts')).runServerCommand(name, rest, io);
     if (!Object.hasOwn(COMMANDS, name)) throw new UsageError(`unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
     const command = COMMANDS[name];

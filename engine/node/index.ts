@@ -4,3 +4,4 @@ export { loadGuideline, readSourceFiles, type LoadedGuideline } from './load.ts'
 export { signBundle, verifyBundle, generateSigningKeys, keyIdOf, type Verified } from './sign.ts';
 export { startServer, type ServerOptions, type RunningServer } from './server.ts';
 export { main } from './cli.ts';
+export { startCdsHooksServer, type CdsHooksServerOptions, type RunningCdsHooks } from './cds-hooks-server.ts';

@@ -51,7 +51,13 @@ export interface InputDef extends Field {
   description: string;
   citations?: Citation[];
   interpretations?: Interpretation[];
+  /** codes in standard terminologies (engine/runtime/codes.ts), the first preferred */
+  codes?: InputCoding[];
+  /** the unit as a UCUM expression */
+  ucum?: string;
 }
+
+export interface InputCoding { system: string; code: string; display: string; source: string; review?: 'needs-terminology-review'; note?: string; /** false: a related result, reported and never converted */ maps?: false }
 
 interface NodeCommon {
   id: string;

@@ -1,0 +1,8 @@
+// The interop wing: the guideline where hospital systems live. FHIR R4 patient data in
+// (fhirToFacts), synthetic patient bundles (factsToFhir), CDS Hooks 2.0 cards out. Imports the
+// runtime wing only; no Node built-ins (the HTTP service is in engine/node/cds-hooks.ts).
+export { fhirToFacts, ageAt, localSystem, localValueSystem, type FhirToFactsOptions, type FhirFacts, type FactSource, type Unmapped } from './fhir-in.ts';
+export { factsToFhir, type SyntheticBundle } from './fhir-synth.ts';
+export { discovery, cardsFor, patientViewCards, prefetchBundle, serviceId, GUIDELINE_SITE, type CdsService, type CdsCard, type CardsOptions } from './cds-hooks.ts';
+export { exportCpg, JSON_LOGIC_LANGUAGE } from './fhir-cpg.ts';
+export { exportQuestionnaire, questionnaireAnswers, clinicianInputs, questionnaireUrl } from './questionnaire.ts';

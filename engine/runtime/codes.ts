@@ -1,0 +1,44 @@
+// Code systems the data dictionary may use, and the structural checks each code must pass: LOINC's
+// mod-10 check digit, SNOMED CT's identifier shape and partition, the ATC level shapes,
+// RxNorm's numeric RXCUI. A code that passes is well-formed, not necessarily right: the dictionary
+// cites the terminology and marks uncertain codes "needs-terminology-review".
+
+export const CODE_SYSTEMS = {
+  'http://loinc.org': 'LOINC',
+  'http://snomed.info/sct': 'SNOMED CT',
+  'http://www.nlm.nih.gov/research/umls/rxnorm': 'RxNorm',
+  'http://www.whocc.no/atc': 'ATC',
+} as const;
+export type CodeSystem = keyof typeof CODE_SYSTEMS;
+export const UCUM_SYSTEM = 'http://unitsofmeasure.org';
+
+/** LOINC: digits, a hyphen and a mod-10 (Luhn) check digit. */
+function loincOk(code: string): boolean {
+  const m = /^(\d{1,7})-(\d)$/.exec(code);
+  if (!m) return false;
+  return luhnCheckDigit(m[1]) === Number(m[2]);
+}
+function luhnCheckDigit(digits: string): number {
+  let sum = 0;
+  const ds = [...digits].reverse().map(Number);
+  ds.forEach((d, idx) => {
+    if (idx % 2 === 0) { const x = d * 2; sum += x > 9 ? x - 9 : x; } else sum += d;
+  });
+  return (10 - (sum % 10)) % 10;
+}
+
+/** SNOMED CT identifier: 6-18 digits, no leading zero, partition 00/01/02 or 10/11/12 (the check digit is not verified here). */
+function sctidOk(code: string): boolean {
+  return /^[1-9]\d{5,17}$/.test(code) && /^[01][012]$/.test(code.slice(-3, -1));
+}
+
+/** Why a coding is not well-formed, or undefined. */
+export function codingProblem(c: { system: string; code: string }): string | undefined {
+  switch (c.system) {
+    case 'http://loinc.org': return loincOk(c.code) ? undefined : `"${c.code}" is not a LOINC code (digits, "-", mod-10 check digit)`;
+    case 'http://snomed.info/sct': return sctidOk(c.code) ? undefined : `"${c.code}" is not a SNOMED CT identifier (6-18 digits, partition)`;
+    case 'http://www.nlm.nih.gov/research/umls/rxnorm': return /^[1-9]\d{0,9}$/.test(c.code) ? undefined : `"${c.code}" is not an RxNorm RXCUI (digits)`;
+    case 'http://www.whocc.no/atc': return /^[A-Z](\d{2}([A-Z]([A-Z](\d{2})?)?)?)?$/.test(c.code) ? undefined : `"${c.code}" is not an ATC code (e.g. L01EX07)`;
+    default: return `unknown code system "${c.system}" (known: ${Object.keys(CODE_SYSTEMS).join(', ')})`;
+  }
+}

@@ -1,0 +1,55 @@
+// The coded dictionary: the checker knows the code systems and parses UCUM with a parser of our own.
+import { describe, expect, it } from 'vitest';
+import { check } from '../../engine/authoring/index.ts';
+import { codingProblem, convertUcum, ucumProblem } from '../../engine/runtime/index.ts';
+import { loadGuideline } from '../../engine/node/index.ts';
+import { GUIDELINE_DIR } from '../helpers.ts';
+
+const guideline = () => loadGuideline(GUIDELINE_DIR).guideline;
+
+describe('code systems', () => {
+  it('accepts well-formed LOINC, SNOMED CT, RxNorm and ATC codes and rejects the rest', () => {
+    expect(codingProblem({ system: 'http://loinc.org', code: '1751-7' })).toBeUndefined();
+    expect(codingProblem({ system: 'http://loinc.org', code: '1751-8' })).toMatch(/check digit/);
+    expect(codingProblem({ system: 'http://snomed.info/sct', code: '19943007' })).toBeUndefined();
+    expect(codingProblem({ system: 'http://snomed.info/sct', code: '0199' })).toMatch(/SNOMED/);
+    expect(codingProblem({ system: 'http://www.whocc.no/atc', code: 'L01EX02' })).toBeUndefined();
+    expect(codingProblem({ system: 'http://www.whocc.no/atc', code: 'L1EX02' })).toMatch(/ATC/);
+    expect(codingProblem({ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: 'abc' })).toMatch(/RxNorm/);
+    expect(codingProblem({ system: 'http://example.org/local', code: 'x' })).toMatch(/unknown code system/);
+  });
+});
+
+describe('UCUM', () => {
+  it('parses the units of the dictionary and refuses what is not UCUM', () => {
+    for (const u of ['g/dL', 'mg/dL', '/mm3', '10*9/L', '10*3/uL', 'U/L', 'ng/mL', 'mm[Hg]', 'a', 'mo', '%', '{score}', 'umol/L']) expect(ucumProblem(u), u).toBeUndefined();
+    for (const u of ['µmol/L', 'g /L', 'furlong', '10*/L', 'g/(dL']) expect(ucumProblem(u), u).toBeDefined();
+  });
+  it('converts through dimensions, and refuses incommensurable units', () => {
+    expect(convertUcum(35, 'g/L', 'g/dL')).toBe(3.5);
+    expect(convertUcum(150, '10*9/L', '/mm3')).toBe(150000);
+    expect(convertUcum(150, '10*3/uL', '/mm3')).toBe(150000);
+    expect(convertUcum(34.2, 'umol/L', 'mg/dL', 10000 / 17.1)).toBe(2);
+    expect(() => convertUcum(1, 'g/L', 's')).toThrow(/cannot be converted/);
+    expect(() => convertUcum(1, 'umol/L', 'mg/dL')).toThrow(/cannot be converted/);
+  });
+});
+
+describe('the checker', () => {
+  it('passes the dictionary as it is, and reports a bad code and a bad unit', () => {
+    const g = guideline();
+    expect(check(g).filter((f) => f.code === 'bad-code' || f.code === 'bad-ucum')).toEqual([]);
+    const albumin = g.inputs.find((i) => i.id === 'albumin')!;
+    const broken = { ...g, inputs: g.inputs.map((i) => (i === albumin ? { ...i, ucum: 'g/dl l', codes: [{ ...albumin.codes![0], code: '1751-6' }] } : i)) };
+    const codes = check(broken).filter((f) => f.node === 'albumin').map((f) => f.code).sort();
+    expect(codes).toEqual(['bad-code', 'bad-ucum']);
+  });
+  it('codes the laboratory values and conditions a hospital sends, each citing its terminology', () => {
+    const g = guideline();
+    for (const id of ['albumin', 'bilirubin', 'platelet_count', 'afp', 'alt', 'ast', 'hbsag_positive', 'hbv_dna_detectable', 'hcv_rna_positive', 'anti_hbc_positive', 'anti_hbs_positive', 'age_years', 'ecog', 'cirrhosis', 'chronic_hepatitis_b', 'chronic_hepatitis_c', 'hcc_diagnosed', 'ascites', 'encephalopathy', 'esophageal_varices']) {
+      const i = g.inputs.find((x) => x.id === id)!;
+      expect(i.codes?.length, id).toBeGreaterThan(0);
+      for (const c of i.codes!) expect(c.source, id).toMatch(/LOINC|SNOMED/);
+    }
+  });
+});
