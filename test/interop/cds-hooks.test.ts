@@ -138,7 +138,7 @@ describe('CDS Hooks feedback', () => {
       const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       expect(lines.map((l) => l.outcome)).toEqual(['accepted', 'overridden']);
       expect(lines[1].overrideReason.userComment).toBe('prefers TACE');
-      expect(lines[0].guideline).toBe('klca-ncc-2022@0.1.0');
+      expect(lines[0].guideline).toBe(`klca-ncc-2022@${g.manifest.version}`);
       expect((await http('POST', `${SERVICE}/feedback`, { feedback: [{ card: 'x', outcome: 'maybe' }] })).status).toBe(400);
     } finally {
       server = saved;

@@ -64,7 +64,7 @@ describe('guideline export fhir', () => {
       let text = '';
       expect(await main(['export', 'fhir', '--out', out], { out: (s) => { text += s; }, err: (s) => { text += s; } })).toBe(0);
       expect(text).toMatch(/79 PlanDefinition/);
-      expect(JSON.parse(readFileSync(join(out, 'klca-ncc-2022-0.1.0.fhir.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(bundle)));
+      expect(JSON.parse(readFileSync(join(out, `klca-ncc-2022-${g.manifest.version}.fhir.json`), 'utf8'))).toEqual(JSON.parse(JSON.stringify(bundle)));
     } finally { rmSync(out, { recursive: true, force: true }); }
   });
 });
@@ -93,7 +93,7 @@ describe('guideline export questionnaire', () => {
     const out = mkdtempSync(join(tmpdir(), 'q-'));
     try {
       expect(await main(['export', 'questionnaire', '--out', out], { out: (s) => { text += s; }, err: (s) => { text += s; } })).toBe(0);
-      expect(JSON.parse(readFileSync(join(out, 'klca-ncc-2022-0.1.0.questionnaire.json'), 'utf8')).item).toHaveLength(q.item.length);
+      expect(JSON.parse(readFileSync(join(out, `klca-ncc-2022-${g.manifest.version}.questionnaire.json`), 'utf8')).item).toHaveLength(q.item.length);
     } finally { rmSync(out, { recursive: true, force: true }); }
   });
 });
