@@ -112,15 +112,17 @@ function resolverFor(p: Prepared, facts: Facts, values: Map<string, Val>) {
 
 /** The population a rule is gated on: its own `population`, else its chapter's (by its folder). */
 export function populationOf(g: Guideline, rule: RuleNode): string | undefined {
-  if (rule.population) return rule.population;
+  const ownPopulation = own(rule, 'population');
+  if (ownPopulation) return ownPopulation;
   const folder = g.origins[`node:${rule.id}`]?.folder.split('/')[0];
   return g.manifest.chapters.find((c) => c.id === folder)?.population;
 }
 
 /** Three-valued and of two statuses (not-in-population is handled before). */
 function and2(a: Status, am: readonly string[] | undefined, b: Status, bm: readonly string[] | undefined): { status: Status; missing?: string[] } {
-  if (a === 'does-not-apply' || b === 'does-not-apply') return { status: 'does-not-apply' };
-  if (a === 'applies' && b === 'applies') return { status: 'applies' };
+  // `missing` is always an own member, so destructuring it never reads Object.prototype.
+  if (a === 'does-not-apply' || b === 'does-not-apply') return { status: 'does-not-apply', missing: undefined };
+  if (a === 'applies' && b === 'applies') return { status: 'applies', missing: undefined };
   return { status: 'undecided', missing: sortedMissing([...(am ?? []), ...(bm ?? [])]) };
 }
 
@@ -145,10 +147,12 @@ function evaluateRule(rule: RuleNode, ctx: EvalContext, population?: { id: strin
     const { status, missing } = and2(pop, popMissing, whenStatus, whenMissing);
     const result: ClauseResult = { id: c.id, grade: c.grade, status };
     if (missing) result.missing = missing;
-    if (c.action.options) {
-      result.options = c.action.options.map((o, j) => {
-        if (o.when === undefined) return { intervention: o.intervention, status, ...(missing ? { missing } : {}) };
-        const ov = evaluateLogic(o.when, ctx, `/clauses/${i}/action/options/${j}/when`);
+    const options = own(c.action, 'options');
+    if (options) {
+      result.options = options.map((o, j) => {
+        const when = own(o, 'when');
+        if (when === undefined) return { intervention: o.intervention, status, ...(missing ? { missing } : {}) };
+        const ov = evaluateLogic(when, ctx, `/clauses/${i}/action/options/${j}/when`);
         const os = statusOf(ov);
         const r = and2(status, missing, os, os === 'undecided' ? [...(ov as Unknown).missing] : undefined);
         return { intervention: o.intervention, status: r.status, ...(r.missing ? { missing: r.missing } : {}) };
@@ -220,7 +224,7 @@ export function reevaluate(g: Guideline, facts: Facts, earlier: EvaluationResult
 }
 
 function populationValue(p: Prepared, rule: RuleNode, values: Map<string, Val>): { id: string; value: Val } | undefined {
-  const id = rule.population ?? p.populations.get(rule.id);
+  const id = own(rule, 'population') ?? p.populations.get(rule.id);
   if (!id) return undefined;
   if (!values.has(id)) throw new EngineError('unknown-reference', `population "${id}" of ${rule.id} is not a definition. Run the checker.`, { node: rule.id, pointer: '/population' });
   return { id, value: values.get(id)! };
