@@ -114,7 +114,7 @@ describe('diffGuidelines', () => {
     expect(moved.outcomes).toContainEqual({ key: 'hepatic_resection_1', before: 'applies', after: 'does-not-apply' });
     expect(d.bump.required).toBe('major');
     expect(reasonsAt(d, 'major')).toMatch(/narrowed: hepatic_resection_1 stops applying to case platelets_100000/);
-    expect(d.bump.satisfied).toBe(false); // same version 0.1.0
+    expect(d.bump.satisfied).toBe(false); // the same version on both sides
   });
 
   it('reports a downgraded grade per clause and requires major', () => {
@@ -197,9 +197,14 @@ describe('guideline diff (CLI)', () => {
   raiseThreshold(dir);
   downgradeGrade(dir);
   removeRecommendation(dir, 'hepatic_resection_4');
+  // The shipped version (0.x.y) and the versions a major change does and does not satisfy below 1.0.0.
+  const shipped = base.manifest.version;
+  const [, minor] = shipped.split('.').map(Number);
+  const patchBump = `0.${minor}.${Number(shipped.split('.')[2]) + 1}`;
+  const majorBump = `0.${minor + 1}.0`;
 
   it('reports every change and fails on a version that does not satisfy the bump', async () => {
-    setVersion(dir, '0.1.1'); // a patch-level bump under 0.x covers minor only
+    setVersion(dir, patchBump); // a patch-level bump under 0.x covers minor only
     const r = await cli(['diff', GUIDELINE_DIR, dir]);
     expect(r.code).toBe(1);
     expect(r.out).toContain('Required bump: MAJOR');
@@ -208,11 +213,11 @@ describe('guideline diff (CLI)', () => {
     expect(r.out).toMatch(/^- hepatic_resection_4 {2}\(recommendation: Hepatic resection 4\)/m);
     expect(r.out).toContain('platelets_100000_with_splenomegaly_is_not_portal_hypertension');
     expect(r.out).toContain('hepatic_resection_1: applies → does-not-apply');
-    expect(r.err).toMatch(/does not satisfy the required major bump.*0\.2\.0/);
+    expect(r.err).toMatch(new RegExp(`does not satisfy the required major bump.*${majorBump.replace(/\./g, '\\.')}`));
   });
 
   it('passes once the version is bumped enough, in every format', async () => {
-    setVersion(dir, '0.2.0');
+    setVersion(dir, majorBump);
     const text = await cli(['diff', GUIDELINE_DIR, dir]);
     expect(text.code).toBe(0);
     const md = await cli(['diff', GUIDELINE_DIR, dir, '--format', 'markdown']);
@@ -220,7 +225,7 @@ describe('guideline diff (CLI)', () => {
     expect(md.out).toContain('| `platelets_100000_with_splenomegaly_is_not_portal_hypertension`');
     const json = await cli(['diff', GUIDELINE_DIR, dir, '--format=json']);
     const d = JSON.parse(json.out) as GuidelineDiff;
-    expect(d.bump).toMatchObject({ required: 'major', satisfied: true, base: '0.1.0', head: '0.2.0' });
+    expect(d.bump).toMatchObject({ required: 'major', satisfied: true, base: shipped, head: majorBump });
     expect(d.entities.map((e) => e.id)).toEqual(expect.arrayContaining(['hepatic_resection_1', 'hepatic_resection_4', 'portal_hypertension']));
     const html = await cli(['diff', GUIDELINE_DIR, dir, '--format', 'html']);
     expect(html.out).toMatch(/^<!DOCTYPE html>/);
@@ -231,7 +236,7 @@ describe('guideline diff (CLI)', () => {
   it('drafts a changelog entry with the impacted nodes and cases', async () => {
     const r = await cli(['changelog', GUIDELINE_DIR, dir, '--date', '2024-01-31']);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^## \[0\.2\.0\] - 2024-01-31/);
+    expect(r.out.startsWith(`## [${majorBump}] - 2024-01-31`)).toBe(true);
     expect(r.out).toMatch(/### Removed\n\n- recommendation `hepatic_resection_4`/);
     expect(r.out).toMatch(/### Changed[\s\S]*`hepatic_resection_1`[\s\S]*A1 → B1/);
     expect(r.out).toMatch(/### Regression cases that move[\s\S]*platelets_100000_with_splenomegaly_is_not_portal_hypertension/);
