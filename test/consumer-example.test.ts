@@ -29,7 +29,7 @@ describe('README consumer section', () => {
   });
 
   it('the generated runtime validator is up to date with schema/*.json', () => {
-    execFileSync(process.execPath, [join(ROOT, 'scripts', 'gen-validators.mjs'), '--check'], { cwd: ROOT });
+    execFileSync(process.execPath, [join(ROOT, 'engine', 'node', 'build', 'gen-validators.mjs'), '--check'], { cwd: ROOT });
   });
 
   it('the runtime needs no `new Function`: the generated validator and the runtime sources have none', () => {
