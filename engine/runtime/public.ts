@@ -4,8 +4,8 @@
 // Inside the repository, other wings, the editor and the tests use the wing's door, index.ts,
 // which also carries the interpreter and the bundle-building helpers.
 export type {
-  Action, Bundle, BundleSignature, Case, CaseExpect, Chapter, Citation, Clause, DefinitionNode, Field, Grade, Guideline, GuidelineNode,
-  InputDef, Interpretation, ItemField, JsonValue, Logic, Manifest, PracticePointNode, RecommendationNode, RuleNode, Status, TableNode,
+  Action, ActionOption, Bundle, BundleSignature, Case, CaseExpect, Chapter, Citation, Clause, DefinitionNode, Field, Grade, Guideline, GuidelineNode,
+  InputCoding, InputDef, Interpretation, ItemField, JsonValue, Logic, Manifest, PracticePointNode, RecommendationNode, RuleNode, Status, TableNode,
 } from './types.ts';
 export { EngineError, type Problem } from './errors.ts';
 export { evaluate, RESULT_FORMAT, type EvaluateOptions, type EvaluationResult, type ClauseResult, type OptionResult, type RuleResult, type ValueResult } from './evaluate.ts';
