@@ -125,6 +125,20 @@ describe('finding 3: the same id in two folders', () => {
   });
 });
 
+describe('fuzz finding: a guideline file holding null', () => {
+  // Found by the 1,000,000-run mutation property (seed 20261201, path 706:2:0:1:0:0:0): a case
+  // file replaced by `null` crashed parseSource with a TypeError instead of being reported.
+  const files = readSourceFiles(GUIDELINE_DIR);
+  it.each(['null', '[]', '7', '"text"'])('fuzz finding: a case, a node, an input or the manifest holding %s is one finding, not a crash', (text) => {
+    for (const path of ['cases/staging/distant_metastasis_is_stage_ivb.json', 'nodes/staging/extrahepatic_spread.json', 'inputs/liver-function/albumin.json', 'manifest.json']) {
+      const changed = files.map((f) => (f.path === path ? { path, text } : f));
+      const { guideline: g, findings } = parseSource(changed);
+      const errors = [...findings, ...check(g)].filter((f) => f.severity === 'error');
+      expect(errors.some((f) => f.file === path && /not a JSON object|manifest/.test(f.message))).toBe(true);
+    }
+  });
+});
+
 describe('finding 4: enum values inside list-item predicates', () => {
   it('finding 4: a Cyrillic "sоrafenib" in a predicate over prior_systemic_therapies is a checker error', () => {
     const g = structuredClone(guideline);

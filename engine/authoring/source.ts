@@ -51,6 +51,11 @@ export function parseSource(files: readonly SourceFile[]): ParsedSource {
       findings.push({ code: 'too-deep', severity: 'error', file: path, pointer: '', message: `document nests ${depth} levels deep; the limit is ${MAX_DOCUMENT_DEPTH}. Split deep expressions into definitions.` });
       continue;
     }
+    // A file holding null, a list or a bare value is one finding, not a crash further down.
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+      findings.push({ code: 'schema', severity: 'error', file: path, pointer: '', message: `the file holds ${doc === null ? 'null' : Array.isArray(doc) ? 'a list' : `a ${typeof doc}`}, not a JSON object: restore the document (an object with "kind" and "id"${type === 'manifest' ? ', or the manifest' : ''}).` });
+      continue;
+    }
     const errors = validateDocument(type, doc);
     const id = typeof (doc as { id?: unknown }).id === 'string' ? (doc as { id: string }).id : undefined;
     for (const e of errors) {
