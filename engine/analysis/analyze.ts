@@ -13,7 +13,7 @@
 // the interpreter reproduces it), its known slots as facts, re-checked with evaluate(); if the
 // interpreter does not reproduce it, the invariant is reported "unknown" with the reason.
 import { chapterOf, checkInvariants, evaluate, populationOf, type Guideline, type InvariantNode, type InvariantTarget, type JsonValue, type Logic, type RuleNode } from '../runtime/index.ts';
-import { children, factsOf, slotsOf, translate, Untranslatable, type IR, type Translation } from './ir.ts';
+import { assignmentOf, children, evalIR, factsOf, randomAssignment, seeded, slotsOf, translate, truthyJs, Untranslatable, type IR, type Translation } from './ir.ts';
 import { Emitter, z3Context, real } from './z3.ts';
 
 export interface Witness { facts: Record<string, JsonValue>; reproduced: boolean }
@@ -355,6 +355,17 @@ function stepOf(integer: boolean, threshold: number): number {
 }
 const round = (x: number) => Math.round(x * 1e9) / 1e9;
 
+/** Whether an IR number is always an integer (integer slots and constants under + - * max min and if). */
+function integral(ir: IR, t: Translation): boolean {
+  switch (ir.op) {
+    case 'const': return typeof ir.value === 'number' ? Number.isInteger(ir.value) : ir.value === null || typeof ir.value === 'boolean';
+    case 'val': { const s = t.slots.get(ir.slot); return !!s && s.type === 'num' && s.integer === true; }
+    case 'ite': return integral(ir.a, t) && integral(ir.b, t);
+    case 'arith': return ['+', '-', '*', 'max', 'min', 'neg'].includes(ir.k) && ir.args.every((x) => integral(x, t));
+    default: return false;
+  }
+}
+
 export async function analyze(g: Guideline, options: AnalyzeOptions = {}): Promise<AnalysisReport> {
   const t0 = performance.now();
   const parts = new Set(options.parts ?? ['invariants', 'conflicts', 'clauses', 'gaps', 'boundaries']);
@@ -406,23 +417,35 @@ export async function analyze(g: Guideline, options: AnalyzeOptions = {}): Promi
 
   if (parts.has('clauses')) {
     const start = performance.now();
-    for (const c of p.clauses) {
-      if (c.option !== undefined) continue;
+    // Cheap first: random complete patients evaluated on the IR show most clauses alive and not
+    // universal; Z3 is asked only about the rest.
+    const r = seeded(20261201);
+    const alive = new Set<ClauseRef>();
+    const notAll = new Set<ClauseRef>();
+    const open = p.clauses.filter((c) => c.option === undefined);
+    for (let i = 0; i < 2000; i++) {
+      const a = randomAssignment(p.t, r, p.constants);
+      const memo = new Map();
+      for (const c of open) {
+        if (alive.has(c) && notAll.has(c)) continue;
+        if (c.pop && !truthyJs(evalIR(c.pop, a, memo).v)) continue;
+        (truthyJs(evalIR(c.when, a, memo).v) ? alive : notAll).add(c);
+      }
+    }
+    for (const c of open) {
       const q0 = performance.now();
-      const body: IR = c.when;
       const pop = c.pop ? s.holds(c.pop) : undefined;
-      const w = s.holds(body);
+      const w = s.holds(c.when);
       const pv = pop ? [pop.v] : [];
       // dead: no completion of any patient makes population and condition true
-      const sat = await s.check([...pv, w.v]);
-      if (sat.status === 'unsat') { report.dead.push({ clause: c.key, chapter: c.chapter, ms: Math.round(performance.now() - q0) }); continue; }
+      if (!alive.has(c) && (await s.check([...pv, w.v])).status === 'unsat') { report.dead.push({ clause: c.key, chapter: c.chapter, ms: Math.round(performance.now() - q0) }); continue; }
       // everyone: the condition holds for every completion inside the population
       const literalTrue = c.rule.clauses[c.index].when === true;
-      const neg = await s.check([...pv, Z.Not(w.v)]);
-      if (neg.status === 'unsat') report.everyone.push({ clause: c.key, chapter: c.chapter, ms: Math.round(performance.now() - q0), note: literalTrue ? 'when is true: applies to the whole population by construction' : 'the condition holds for everyone in the population' });
-      // undecidable by design: no assignment decides it
-      const dec = await s.check([w.k]);
-      if (dec.status === 'unsat') report.undecidable.push({ clause: c.key, chapter: c.chapter, ms: Math.round(performance.now() - q0) });
+      if (!notAll.has(c) && (await s.check([...pv, Z.Not(w.v)])).status === 'unsat') report.everyone.push({ clause: c.key, chapter: c.chapter, ms: Math.round(performance.now() - q0), note: literalTrue ? 'when is true: applies to the whole population by construction' : 'the condition holds for everyone in the population' });
+      // undecidable by design: no assignment decides it (with every fact known the IR is decided
+      // unless presence is read, so Z3 is asked only then)
+      const reads = slotsOf(c.when);
+      if ([...reads].some((x) => p.presence.has(x)) && (await s.check([w.k])).status === 'unsat') report.undecidable.push({ clause: c.key, chapter: c.chapter, ms: Math.round(performance.now() - q0) });
     }
     lap('clauses', start);
   }
@@ -479,18 +502,26 @@ async function boundaries(g: Guideline, p: Prepared, s: Session, suggest: boolea
         const key = `${f.operand} ${f.threshold}`;
         if (seen.has(key)) continue; // one threshold of one quantity is one boundary, wherever it is compared
         seen.add(key);
-        const integer = input ? input.integer === true : false;
+        let integer = input ? input.integer === true : false;
+        if (def && Number.isInteger(f.threshold)) { try { integer = integral(p.t.definition(def.id), p.t); } catch { /* not translated */ } }
         const step = stepOf(integer, f.threshold);
         points.push({ node: n.id, pointer: f.pointer, operand: f.operand, op: f.op, threshold: f.threshold, step, at: [], below: [], above: [], covered: false });
       }
     }
   }
   // the cases' values of each operand
+  // the definitions' values on each case, from the IR (decided in Kleene logic: the interpreter
+  // decides at least that, with the same value)
+  const defIR = new Map<string, IR | undefined>();
+  for (const pt of points) if (!inputs.has(pt.operand) && !defIR.has(pt.operand)) { try { defIR.set(pt.operand, p.t.definition(pt.operand)); } catch { defIR.set(pt.operand, undefined); } }
   for (const c of g.cases) {
-    let res;
-    try { res = evaluate(g, c.facts); } catch { continue; }
+    let a;
+    try { a = assignmentOf(p.t, c.facts as Record<string, JsonValue>); } catch { continue; }
+    const memo = new Map();
     for (const pt of points) {
-      const v = inputs.has(pt.operand) ? c.facts[pt.operand] : res.values[pt.operand]?.value;
+      let v: JsonValue | undefined;
+      if (inputs.has(pt.operand)) v = c.facts[pt.operand];
+      else { const ir = defIR.get(pt.operand); const x = ir ? evalIR(ir, a, memo) : undefined; v = x?.k ? x.v : undefined; }
       if (typeof v !== 'number') continue;
       const d = round(v - pt.threshold);
       if (d === 0) pt.at.push(c.id);

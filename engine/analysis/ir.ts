@@ -428,3 +428,48 @@ export function factsOf(t: Translation, a: Assignment): Record<string, JsonValue
   }
   return Object.fromEntries(Object.entries(facts).sort(([x], [y]) => (x < y ? -1 : 1)));
 }
+
+/** A small seeded generator (mulberry32): the analysis and its tests draw the same patients for a seed. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A random assignment of the domain: each slot known with probability `pKnown` (lists too),
+ * numbers mostly at a constant they are compared with or one step beside it, else anywhere in
+ * their range (one decimal, or integral); every slot has a value (the completion).
+ */
+export function randomAssignment(t: Translation, r: () => number, constants: Map<string, Set<number>>, pKnown = 1): Assignment {
+  const value = new Map<string, JsonValue>();
+  const known = new Map<string, boolean>();
+  const length = new Map<string, number>();
+  for (const s of t.slots.values()) {
+    known.set(s.id, r() < pKnown);
+    value.set(s.id, randomValue(s, r, constants.get(s.list ? `${s.list}[].${s.field}` : s.id) ?? constants.get(s.id)));
+  }
+  for (const l of t.lists.values()) {
+    known.set(l.id, r() < pKnown);
+    length.set(l.id, Math.floor(r() * (l.bound + 1)));
+  }
+  return { value, known, length };
+}
+
+export function randomValue(s: Slot, r: () => number, cs?: Set<number>): JsonValue {
+  if (s.type === 'bool') return r() < 0.5;
+  if (s.type === 'enum') return s.values![Math.floor(r() * s.values!.length)];
+  const min = s.min ?? 0;
+  const max = s.max ?? 100;
+  const step = s.integer ? 1 : 0.1;
+  const near: number[] = [min, max];
+  for (const c of cs ?? []) for (const x of [c - step, c, c + step]) if (x >= min && x <= max) near.push(s.integer ? Math.round(x) : Math.round(x * 100) / 100);
+  if (r() < 0.7) return near[Math.floor(r() * near.length)];
+  const x = min + r() * (max - min);
+  return s.integer ? Math.round(x) : Math.round(x * 10) / 10;
+}

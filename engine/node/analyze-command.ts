@@ -30,7 +30,7 @@ export async function runAnalyze(g: Guideline, values: { json?: boolean; suggest
 
 export function formatReport(r: AnalysisReport): string {
   const lines: string[] = [];
-  const facts = (f: Record<string, JsonValue>) => JSON.stringify(f);
+  const facts = (f: Record<string, JsonValue>) => { const t = JSON.stringify(f); return t.length > 400 ? `${t.slice(0, 400)}… (${Object.keys(f).length} facts; --json or --suggest for all)` : t; };
   lines.push(`Analysis of ${r.guideline} v${r.version}: ${r.domain.slots} slots (${r.domain.note}); ${r.ms.total} ms (solver load ${r.ms.z3Load} ms)`);
   const proved = r.invariants.filter((i) => i.status === 'proved').length;
   lines.push('', `Invariants: ${proved} proved, ${r.invariants.filter((i) => i.status === 'refuted').length} refuted, ${r.invariants.filter((i) => i.status === 'unknown').length} unknown (${r.ms.invariants} ms)`);
