@@ -152,7 +152,7 @@ class Session {
   private added = 0;
 
   /** One incremental solver: the domain asserted once (and as it grows), each query in a push/pop. */
-  quantifiedTimeoutMs = 3000;
+  quantifiedTimeoutMs = 4000;
 
   async check(constraints: Z[], timeoutMs?: number): Promise<{ status: 'sat' | 'unsat' | 'unknown'; model?: Z }> {
     this.base ??= this.solver();
