@@ -1,6 +1,6 @@
 // What may import what (ARCHITECTURE.md). engine/ is laid out in wings, each with one door (its
 // index.ts, for everything outside engine/), arrows only downward: runtime imports nothing of ours but schema types; authoring may
-// import runtime; review may import authoring and runtime; interop may import runtime; node sits on top. schema/ imports nothing
+// import runtime; review may import authoring and runtime; interop may import runtime; analysis may import authoring and runtime; node sits on top. schema/ imports nothing
 // of ours; no wing but node imports a Node built-in; editor/ reaches the engine through the wings'
 // doors only; json-logic-js is imported by engine/runtime/logic.ts alone.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -26,7 +26,7 @@ function imports(file: string): string[] {
 }
 
 const rel = (f: string) => relative(ROOT, f);
-const WINGS = ['runtime', 'authoring', 'review', 'interop', 'node'] as const;
+const WINGS = ['runtime', 'authoring', 'review', 'interop', 'analysis', 'node'] as const;
 type Wing = (typeof WINGS)[number];
 /** Which wings each wing may import (besides itself). */
 const MAY_IMPORT: Record<Wing, Wing[]> = {
@@ -34,7 +34,8 @@ const MAY_IMPORT: Record<Wing, Wing[]> = {
   authoring: ['runtime'],
   review: ['authoring', 'runtime'],
   interop: ['runtime'],
-  node: ['review', 'authoring', 'interop', 'runtime'],
+  analysis: ['authoring', 'runtime'],
+  node: ['review', 'authoring', 'interop', 'analysis', 'runtime'],
 };
 const wingOf = (file: string): Wing | undefined => WINGS.find((w) => rel(file).startsWith(`engine/${w}/`));
 /** The repository-relative path a relative import resolves to. */

@@ -92,3 +92,38 @@ describe('community suites, differential against json-logic-js', () => {
     expect(compared).toBeGreaterThan(500);
   });
 });
+
+// `sqrt` is an operator of our own: one number that is not negative. Registered with
+// json-logic-js, so the two agree on it too.
+describe('the sqrt operator', () => {
+  const cases: [JsonValue, JsonValue, number][] = [
+    [{ sqrt: [16] }, null, 4],
+    [{ sqrt: 2 }, null, Math.SQRT2],
+    [{ sqrt: [0] }, null, 0],
+    [{ sqrt: [{ var: 'alt' }] }, { alt: 25 }, 5],
+    [{ sqrt: [{ var: 'alt' }] }, { alt: 20000 }, Math.sqrt(20000)],
+    [{ '*': [{ sqrt: [{ var: 'x' }] }, { sqrt: [{ var: 'x' }] }] }, { x: 9 }, 9],
+  ];
+  it('computes the square root, in both modes, as json-logic-js does', () => {
+    for (const [rule, data, expected] of cases) {
+      expect(run(rule, data, 'null')).toBe(expected);
+      expect(run(rule, data, 'unknown')).toBe(expected);
+      expect(jsonLogic.apply(rule as never, data as never)).toBe(expected);
+    }
+  });
+  it('refuses a negative number or anything that is not a number with an EngineError', () => {
+    for (const x of [-1, -0.0001, '4', null, true, [4]] as JsonValue[]) {
+      let code: string | undefined;
+      try { run({ sqrt: [x] }, null, 'null'); } catch (e) { code = (e as { code?: string }).code; }
+      expect(code, JSON.stringify(x)).toBe('evaluation-failed');
+    }
+  });
+  it('is unknown when its operand is, naming the fact', () => {
+    const r = run({ sqrt: [{ var: 'alt' }] }, {}, 'unknown');
+    expect(r).toBeInstanceOf(Unknown);
+    expect((r as Unknown).missing).toEqual(['alt']);
+  });
+  it('is on the allow-list', () => {
+    expect(ALLOWED_OPERATORS).toContain('sqrt');
+  });
+});

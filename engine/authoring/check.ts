@@ -287,7 +287,7 @@ function typeOfName(name: string, d: Dict): TypeInfo {
 const COMPARE = new Set(['<', '<=', '>', '>=']);
 const EQUAL = new Set(['==', '===', '!=', '!==']);
 const BOOLEAN_OPS = new Set([...COMPARE, ...EQUAL, '!', '!!', 'in', 'all', 'some', 'none']);
-const NUMBER_OPS = new Set(['+', '-', '*', '/', '%', 'min', 'max']);
+const NUMBER_OPS = new Set(['+', '-', '*', '/', '%', 'min', 'max', 'sqrt']);
 
 /**
  * Where an expression is evaluated: at the root (undefined), inside the predicate of a list
@@ -409,8 +409,30 @@ function checkTypes(logic: Logic, base: string, d: Dict, report: Report): void {
       });
     } else if (op === '+' || op === '-' || op === 'min' || op === 'max') {
       checkNumericOperands(types, argPtr, report);
+    } else if (op === 'sqrt' && args.length === 1) {
+      checkSqrtOperand(args[0], types[0], argPtr(0), report);
     }
   }
+}
+
+/**
+ * `sqrt` takes one number that is never negative (anything else stops the evaluation): a
+ * literal >= 0, a number fact or item field whose plausible range starts at 0 or above, or
+ * another `sqrt`. Whatever the checker cannot show to be so is refused.
+ */
+function checkSqrtOperand(arg: JsonValue, t: TypeInfo, ptr: string, report: Report): void {
+  if (t.type !== 'number' && t.type !== 'any') {
+    report(ptr, 'type-mismatch', `sqrt takes a number, not ${describeType(t)}.`);
+    return;
+  }
+  if (typeof t.literal === 'number') {
+    if (!(t.literal >= 0) || !Number.isFinite(t.literal)) report(ptr, 'negative-sqrt', `sqrt of ${t.literal}: the operand must be a number that is not negative.`);
+    return;
+  }
+  const isVar = isLogicObject(arg) && 'var' in arg;
+  if (isVar && t.type === 'number' && t.range && t.range[0] >= 0) return;
+  if (isLogicObject(arg) && 'sqrt' in arg) return;
+  report(ptr, 'negative-sqrt', `${isVar && t.range ? `${describeType(t)} can be as low as ${t.range[0]}` : `the checker cannot show that ${describeType(t)} is never negative`}; sqrt takes a number fact or field whose plausible range starts at 0 or above, a literal >= 0, or another sqrt.`);
 }
 
 function checkNumericOperands(types: TypeInfo[], argPtr: (i: number) => string, report: Report): void {

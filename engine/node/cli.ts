@@ -217,6 +217,17 @@ export const COMMANDS: Record<string, Command> = {
       return values.check && differ.length ? 1 : 0;
     },
   },
+  analyze: {
+    usage: '[--dir dir] [--json] [--suggest [--drafts dir]]',
+    summary: 'prove the guideline for every patient (Z3): invariants proved or refuted with a witness,\nconflicts, dead clauses, gaps, boundary coverage; exit 1 on a refuted invariant or a conflict',
+    options: { suggest: { type: 'boolean' }, drafts: { type: 'string' }, ...dirOption },
+    positionals: [0, 0],
+    async run({ values }, io) {
+      const guideline = loadChecked(guidelineDir(values), io);
+      if (!guideline) return 1;
+      return (await import('./analyze-command.ts')).runAnalyze(guideline, { json: !!values.json, suggest: !!values.suggest, drafts: values.drafts as string | undefined }, io);
+    },
+  },
 };
 
 const indent = (text: string, by: string) => text.split('\n').map((l) => by + l).join('\n');

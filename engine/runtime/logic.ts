@@ -122,6 +122,19 @@ function finiteDomain(f: { type: string; values?: readonly { value: string }[]; 
 
 export const truthy = (v: JsonValue): boolean => jsonLogic.truthy(v);
 
+/**
+ * `sqrt`, an operator of our own (json-logic has no square root): one operand, a number that is
+ * not negative. Anything else (a negative number, a string, null, a list) throws, and the
+ * interpreter reports it as `evaluation-failed`; the checker refuses what it can see statically.
+ * It is registered with json-logic-js, so that with every fact known our result is still the one
+ * json-logic-js computes.
+ */
+export function sqrtOperation(x: unknown): number {
+  if (typeof x !== 'number' || !(x >= 0)) throw new Error(`sqrt needs a number that is not negative, got ${typeof x === 'number' ? String(x) : JSON.stringify(x) ?? String(x)}`);
+  return Math.sqrt(x);
+}
+jsonLogic.add_operation('sqrt', sqrtOperation);
+
 const ownCopies = new WeakMap<object, object>();
 /**
  * The object's own properties on an object without a prototype (cached): a dictionary entry
@@ -141,11 +154,14 @@ export function own<T extends object, K extends keyof T>(obj: T | null | undefin
   return obj !== null && typeof obj === 'object' && Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
 }
 
-/** Operators a guideline may use. `log` (side effect) is left out; json-logic-js 2.0.5 has no `method`. */
+/**
+ * Operators a guideline may use. `log` (side effect) is left out; json-logic-js 2.0.5 has no
+ * `method`. `sqrt` is ours (see sqrtOperation).
+ */
 export const ALLOWED_OPERATORS: readonly string[] = [
   'var', 'missing', 'missing_some', 'if', '?:', '==', '===', '!=', '!==', '>', '>=', '<', '<=',
   '!', '!!', 'and', 'or', '%', '+', '-', '*', '/', 'min', 'max', 'cat', 'substr', 'in', 'merge',
-  'map', 'filter', 'reduce', 'all', 'none', 'some',
+  'map', 'filter', 'reduce', 'all', 'none', 'some', 'sqrt',
 ];
 const ALLOWED = new Set(ALLOWED_OPERATORS);
 
@@ -160,6 +176,7 @@ export const OPERATOR_ARITY: Readonly<Record<string, readonly [number, number]>>
   '!': [1, 1], '!!': [1, 1], and: [1, Infinity], or: [1, Infinity], '%': [2, 2], '+': [1, Infinity], '-': [1, 2],
   '*': [1, Infinity], '/': [2, 2], min: [1, Infinity], max: [1, Infinity], cat: [0, Infinity], substr: [2, 3],
   in: [2, 2], merge: [0, Infinity], map: [2, 2], filter: [2, 2], reduce: [2, 3], all: [2, 2], none: [2, 2], some: [2, 2],
+  sqrt: [1, 1],
 };
 /** Operators that take a list and evaluate their second argument once per item. */
 export const SCOPED_OPERATORS: readonly string[] = ['map', 'filter', 'reduce', 'all', 'none', 'some'];
