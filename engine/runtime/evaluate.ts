@@ -330,7 +330,7 @@ function compileGuideline(p: Prepared): CompiledGuideline | null {
     inputs.push({ id, slot, unknown: unknownFact(id, input) });
   }
   const resolve = (name: string) => slots.get(name);
-  const expr = (logic: Logic, pointer: string): CompiledExpr => ({ logic, pointer, fast: compileExpression(logic, pointer, resolve, false) });
+  const expr = (logic: Logic, pointer: string): CompiledExpr => ({ logic, pointer, fast: compileExpression(logic, pointer, resolve, false), traced: undefined });
   const rules: CompiledRule[] = [];
   for (const rule of p.rules) {
     const population = (own(rule, 'population') ?? p.populations.get(rule.id)) || undefined;
@@ -338,11 +338,12 @@ function compileGuideline(p: Prepared): CompiledGuideline | null {
     const clauses = rule.clauses.map((cl, i): CompiledClause => {
       const options = own(cl.action, 'options');
       return {
+        // every member own (undefined when absent): nothing planted on Object.prototype is read
         id: cl.id, grade: cl.grade, when: expr(cl.when, `/clauses/${i}/when`),
-        ...(options ? { options: options.map((o, j) => { const w = own(o, 'when'); return { intervention: o.intervention, ...(w !== undefined ? { when: expr(w, `/clauses/${i}/action/options/${j}/when`) } : {}) }; }) } : {}),
+        options: options ? options.map((o, j) => { const w = own(o, 'when'); return { intervention: o.intervention, when: w !== undefined ? expr(w, `/clauses/${i}/action/options/${j}/when`) : undefined }; }) : undefined,
       };
     });
-    rules.push({ id: rule.id, kind: rule.kind, ...(population !== undefined ? { population } : {}), popSlot, clauses });
+    rules.push({ id: rule.id, kind: rule.kind, population, popSlot, clauses });
   }
   const values = p.valueIds.map((id) => ({ id, slot: defSlots.get(id)! }));
   const key = (id: string) => JSON.stringify(id);
@@ -405,7 +406,7 @@ function evaluateCompiled(g: Guideline, c: CompiledGuideline, facts: Facts, trac
   const V = new Array<Val>(c.size).fill(null);
   const K = new Uint8Array(c.size);
   c.loadFacts(facts, V, K, c.unknowns, hasOwn);
-  const r: Run = { c, V, K, T: trace };
+  const r: Run = { c, V, K, T: trace, resolveRoot: undefined };
   const defs = c.defs;
   for (let i = 0; i < defs.length; i++) {
     const d = defs[i];
