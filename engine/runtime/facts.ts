@@ -21,9 +21,13 @@ export function validateFacts(inputs: readonly InputDef[], facts: unknown): Fact
   if (depth > FACT_LIMITS.maxDepth || size > FACT_LIMITS.maxEntries) {
     throw new EngineError('facts-too-large', `Patient facts are too large or too deeply nested (depth ${depth}, ${size} values; limits ${FACT_LIMITS.maxDepth} and ${FACT_LIMITS.maxEntries}).`);
   }
-  const byId = new Map(inputs.map((i) => [i.id, i]));
-  const didYouMean = suggester();
-  const clean: Facts = {};
+  const byId = byIdOf(inputs);
+  // "Did you mean" and messages are built only for what is wrong.
+  let suggest: ReturnType<typeof suggester> | undefined;
+  const didYouMean = (name: string, candidates: Iterable<string>) => (suggest ??= suggester())(name, candidates);
+  // Collected, then made into one object at once: Object.fromEntries gives an object in V8's fast
+  // property mode (keys added one by one to {} past ~100 turn it into a dictionary).
+  const entries: [string, JsonValue][] = [];
   for (const key of Object.keys(facts).sort()) {
     const value = (facts as Record<string, JsonValue>)[key];
     const input = byId.get(key);
@@ -32,13 +36,24 @@ export function validateFacts(inputs: readonly InputDef[], facts: unknown): Fact
       continue;
     }
     const v = checkValue(input, input.title, key, value, problems, didYouMean);
-    if (v !== undefined) clean[key] = v;
+    if (v !== undefined) entries.push([key, v]);
   }
   if (problems.length) {
     const lines = problems.map((p) => `  - ${p.field || '(facts)'}: ${p.message}`).join('\n');
     throw new EngineError('invalid-facts', `The patient facts have ${problems.length} problem${problems.length > 1 ? 's' : ''}; nothing was evaluated:\n${lines}`, { problems });
   }
-  return clean;
+  return Object.fromEntries(entries) as Facts;
+}
+
+const byIdCache = new WeakMap<readonly InputDef[], Map<string, InputDef>>();
+function byIdOf(inputs: readonly InputDef[]): Map<string, InputDef> {
+  let m = byIdCache.get(inputs);
+  if (!m) {
+    m = new Map(inputs.map((i) => [i.id, i]));
+    // only a frozen list can be cached: anything else may change between calls
+    if (Object.isFrozen(inputs)) byIdCache.set(inputs, m);
+  }
+  return m;
 }
 
 function describeExpected(f: Field): string {
@@ -56,10 +71,10 @@ function checkValue(spec: Field, title: string, path: string, value: JsonValue, 
   const f = ownProperties(spec);
   if (value === null) return undefined;
   const wrong = (code: string, message: string) => { problems.push({ field: path, code, message }); return undefined; };
-  const got = typeof value === 'string' ? `the text ${JSON.stringify(value.slice(0, FACT_LIMITS.maxString))}` : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : String(value);
+  const got = () => (typeof value === 'string' ? `the text ${JSON.stringify(value.slice(0, FACT_LIMITS.maxString))}` : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : String(value));
   switch (f.type) {
     case 'number': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) return wrong('wrong-type', `${title}: expected ${describeExpected(f)}, got ${got}.`);
+      if (typeof value !== 'number' || !Number.isFinite(value)) return wrong('wrong-type', `${title}: expected ${describeExpected(f)}, got ${got()}.`);
       if (f.integer && !Number.isInteger(value)) return wrong('not-integer', `${title}: expected a whole number, got ${value}.`);
       if (value < f.minimum! || value > f.maximum!) {
         const unit = f.unit ? ` ${f.unit}` : '';
@@ -68,16 +83,16 @@ function checkValue(spec: Field, title: string, path: string, value: JsonValue, 
       return value;
     }
     case 'boolean':
-      if (typeof value !== 'boolean') return wrong('wrong-type', `${title}: expected true or false, got ${got}.`);
+      if (typeof value !== 'boolean') return wrong('wrong-type', `${title}: expected true or false, got ${got()}.`);
       return value;
     case 'enum':
       if (typeof value !== 'string' || !f.values!.some((v) => v.value === value)) {
         const hint = typeof value === 'string' ? didYouMean(value, f.values!.map((v) => v.value)) : '';
-        return wrong('not-allowed', `${title}: expected ${describeExpected(f)}, got ${got}.${hint}`);
+        return wrong('not-allowed', `${title}: expected ${describeExpected(f)}, got ${got()}.${hint}`);
       }
       return value;
     case 'list': {
-      if (!Array.isArray(value)) return wrong('wrong-type', `${title}: expected a list, got ${got}.`);
+      if (!Array.isArray(value)) return wrong('wrong-type', `${title}: expected a list, got ${got()}.`);
       const itemSpec = ownProperties(f.items!);
       const max = itemSpec.maxItems ?? FACT_LIMITS.maxListItems;
       if (value.length > max) return wrong('too-many-items', `${title}: at most ${max} items, got ${value.length}.`);

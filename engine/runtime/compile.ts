@@ -1,0 +1,292 @@
+// The compiler: one JSON-Logic expression of a node into a JavaScript function, built once when a
+// guideline is prepared. The function is the two-valued fast path: variables are resolved to
+// slots at compile time, each operator's json-logic-js semantics is inlined (no call into
+// json-logic-js), and each read checks a byte of presence (`K[slot] === 1`, known) on the path the
+// evaluation actually takes. When a read is not known the function returns FALLBACK and the
+// caller runs the interpreter (the reference) on that expression, so every three-valued result,
+// case split and error still comes from the interpreter. With every read known the interpreter
+// takes exactly the same path and gives json-logic-js's value, which is what the code computes;
+// `test/compile.test.ts` checks the two byte for byte, results and traces.
+//
+// What is not compiled (the expression then always runs on the interpreter): list operators
+// (some/all/none/map/filter/reduce: their items may miss fields), `missing`/`missing_some`
+// (they observe presence), variables that are not a plain name of an input or an earlier
+// definition, operators outside their arity, and expressions beyond the interpreter's limits.
+import { escapeSegment, FORBIDDEN_SEGMENTS, isLogicObject, LIMITS, measure, OPERATOR_ARITY, operands, sqrtOperation, truthy, type TraceEvent } from './logic.ts';
+import type { JsonValue, Logic } from './types.ts';
+
+/** Returned by a compiled expression when a value it reads is not known. */
+export const FALLBACK: unique symbol = Symbol('fallback');
+
+/**
+ * A compiled expression. `V`: the value of each slot; `K`: 1 where that value is known; `T`: the
+ * trace to append to (only the tracing variant reads it); `N`: the node id (for trace events).
+ */
+export type CompiledExpression = (V: readonly unknown[], K: Uint8Array, T: TraceEvent[] | undefined, N: string) => JsonValue | typeof FALLBACK;
+
+/** Where a root variable lives: its slot and, for the trace, whether it is a fact or a definition. */
+export interface SlotRef { slot: number; source: 'fact' | 'definition' }
+
+class Uncompilable extends Error {}
+
+/**
+ * Where generated code runs: the root (variables are slots) or a list operator's predicate
+ * (`item`: the variable holding the item; `acc`: the accumulator, inside reduce; `path`: the
+ * variable holding the scope's name for the trace, e.g. prior_systemic_therapies[1]).
+ */
+interface CScope { root: boolean; item: string; acc?: string; path: string }
+
+let available: boolean | undefined;
+/** Whether code can be generated here (a page under a strict CSP forbids `new Function`). */
+export function compilerAvailable(): boolean {
+  if (available === undefined) {
+    try {
+      available = (new Function('return 1') as () => number)() === 1;
+    } catch {
+      available = false;
+    }
+  }
+  return available;
+}
+
+/** parseFloat as json-logic's `+` and `*` apply it; a number is itself, except that -0 becomes 0. */
+function pf(x: unknown): number {
+  return typeof x === 'number' ? (x === 0 ? 0 : x) : parseFloat(x as string);
+}
+function tr(x: unknown): boolean {
+  return truthy(x as JsonValue);
+}
+/** json-logic-js 2.0.5's `in`, verbatim in behaviour. */
+function inOp(a: unknown, b: unknown): boolean {
+  if (!b || typeof (b as { indexOf?: unknown }).indexOf === 'undefined') return false;
+  return (b as { indexOf: (x: unknown) => number }).indexOf(a) !== -1;
+}
+/** json-logic-js 2.0.5's `substr`. */
+function substr(source: unknown, start: number, end?: number): string {
+  if ((end as number) < 0) {
+    const temp = String(source).substr(start);
+    return temp.substr(0, temp.length + (end as number));
+  }
+  return String(source).substr(start, end);
+}
+/** A dotted path read inside a list operator's item (own properties only), as the interpreter's lookup; AB when absent. */
+const AB: unique symbol = Symbol('absent');
+function look(data: unknown, segs: readonly string[]): unknown {
+  for (let i = 0; i < segs.length; i++) {
+    if (data === null || data === undefined || typeof data !== 'object') return AB;
+    const seg = segs[i];
+    if (FORBIDDEN_SEGMENTS.has(seg) || !Object.prototype.hasOwnProperty.call(data, seg)) return AB;
+    data = (data as Record<string, unknown>)[seg];
+    if (data === undefined) return AB;
+  }
+  return data;
+}
+
+function literal(v: JsonValue): string {
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : Number.isFinite(v) ? String(v) : v > 0 ? 'Infinity' : v < 0 ? '-Infinity' : 'NaN';
+  if (typeof v === 'string') return JSON.stringify(v);
+  return String(v); // boolean, null
+}
+
+/** Compiles one expression, or returns undefined when it is outside what the compiler covers. */
+export function compileExpression(logic: Logic, pointer: string, resolve: (name: string) => SlotRef | undefined, trace: boolean): CompiledExpression | undefined {
+  if (!compilerAvailable()) return undefined;
+  const { depth, size } = measure(logic);
+  if (depth > LIMITS.maxDepth || size > LIMITS.maxSize) return undefined;
+  const consts: unknown[] = [];
+  const lines: string[] = [];
+  let n = 0;
+  const temp = () => `t${n++}`;
+  const konst = (v: unknown) => { consts.push(v); return `C[${consts.length - 1}]`; };
+  const push = (s: string) => lines.push(s);
+  const event = (fields: string) => { if (trace) push(`T.push({${fields}});`); };
+
+  function gen(l: JsonValue, ptr: string, sc: CScope): string {
+    if (Array.isArray(l)) {
+      const items = l.map((x, i) => gen(x, `${ptr}/${i}`, sc));
+      const t = temp();
+      push(`const ${t} = [${items.join(', ')}];`);
+      return t;
+    }
+    if (l === null || typeof l !== 'object') return literal(l);
+    if (!isLogicObject(l)) return konst(l); // the interpreter returns such an object itself
+    const op = Object.keys(l)[0];
+    const raw = l[op];
+    const args = operands(raw);
+    const arity = Object.prototype.hasOwnProperty.call(OPERATOR_ARITY, op) ? OPERATOR_ARITY[op] : undefined;
+    if (!arity || args.length < arity[0] || args.length > arity[1]) throw new Uncompilable(op);
+    const at = (i: number) => (Array.isArray(raw) ? `${ptr}/${escapeSegment(op)}/${i}` : `${ptr}/${escapeSegment(op)}`);
+    const scopeField = sc.root ? '' : `, scope: ${sc.path}`;
+    const opEvent = (value: string) => event(`type: 'op', node: N, pointer: ${JSON.stringify(ptr)}, op: ${JSON.stringify(op)}${scopeField}, value: ${value}`);
+
+    if (op === 'var' && !sc.root) {
+      // inside a list operator: the item (or {current, accumulator}); an absent value is unknown here
+      const p0 = args[0];
+      if (!(p0 === undefined || p0 === null || typeof p0 === 'string' || typeof p0 === 'number')) throw new Uncompilable('var');
+      const path = p0 === undefined || p0 === null || p0 === '' ? '' : String(p0);
+      const segs = path === '' ? [] : path.split('.');
+      let base: string;
+      let rest: string[];
+      if (sc.acc !== undefined && segs[0] === 'current') { base = sc.item; rest = segs.slice(1); }
+      else if (sc.acc !== undefined && segs[0] === 'accumulator') { base = sc.acc; rest = segs.slice(1); }
+      else if (sc.acc !== undefined) { base = `{ current: ${sc.item}, accumulator: ${sc.acc} }`; rest = segs; }
+      else { base = sc.item; rest = segs; }
+      const t = temp();
+      if (rest.length) {
+        push(`const ${t} = look(${base}, ${konst(rest)});`);
+        push(`if (${t} === AB) return FB;`);
+      } else push(`const ${t} = ${base};`);
+      event(`type: 'read', node: N, pointer: ${JSON.stringify(ptr)}, name: ${JSON.stringify(path)}${scopeField}, value: ${t}`);
+      return t;
+    }
+    if (op === 'var') {
+      const name = args[0];
+      if (typeof name !== 'string' || name === '') throw new Uncompilable('var');
+      const ref = resolve(name);
+      if (!ref) throw new Uncompilable('var');
+      const t = temp();
+      push(`if (K[${ref.slot}] !== 1) return FB;`);
+      push(`const ${t} = V[${ref.slot}];`);
+      if (ptr) event(`type: 'read', node: N, pointer: ${JSON.stringify(ptr)}, name: ${JSON.stringify(name)}, source: '${ref.source}', value: ${t}`);
+      return t;
+    }
+    if (op === 'if' || op === '?:') {
+      const genIf = (i: number): string => {
+        if (i >= args.length) return 'null';
+        if (i === args.length - 1) return gen(args[i], at(i), sc);
+        const r = temp();
+        push(`let ${r};`);
+        const c = gen(args[i], at(i), sc);
+        push(`if (tr(${c})) {`);
+        const then = gen(args[i + 1], at(i + 1), sc);
+        push(`${r} = ${then};`);
+        push('} else {');
+        const otherwise = genIf(i + 2);
+        push(`${r} = ${otherwise};`);
+        push('}');
+        return r;
+      };
+      const r = genIf(0);
+      opEvent(r);
+      return r;
+    }
+    if (op === 'and' || op === 'or') {
+      const r = temp();
+      push(`let ${r};`);
+      let open = 0;
+      args.forEach((a, i) => {
+        const v = gen(a, at(i), sc);
+        push(`${r} = ${v};`);
+        if (i < args.length - 1) { push(op === 'and' ? `if (tr(${r})) {` : `if (!tr(${r})) {`); open++; }
+      });
+      for (let i = 0; i < open; i++) push('}');
+      opEvent(r);
+      return r;
+    }
+    if (op === 'missing') {
+      // at the root, with literal names: presence is read, not the value (nothing falls back)
+      const keys = args.length === 1 && Array.isArray(args[0]) ? args[0] : args;
+      if (!sc.root || keys.some((k) => typeof k !== 'string' || k === '' || !resolve(k))) throw new Uncompilable(op);
+      if (args.length === 1 && Array.isArray(args[0])) gen(args[0], at(0), sc); // the interpreter evaluates it (literals: no events)
+      const r = temp();
+      push(`const ${r} = [];`);
+      for (const k of keys as string[]) {
+        const slot = resolve(k)!.slot;
+        push(`if (K[${slot}] === 0) return FB;`);
+        push(`if (K[${slot}] === 2 || V[${slot}] === null || V[${slot}] === '') ${r}.push(${JSON.stringify(k)});`);
+      }
+      opEvent(r);
+      return r;
+    }
+    if (op === 'map' || op === 'filter' || op === 'all' || op === 'none' || op === 'some' || op === 'reduce') {
+      const list = gen(args[0], at(0), sc);
+      // the scope's name in the trace: <list variable>[i] (as the interpreter's listName)
+      let base: string;
+      const p0 = isLogicObject(args[0]) && 'var' in args[0] ? operands(args[0].var)[0] : undefined;
+      if (typeof p0 === 'string' && p0 !== '') {
+        if (sc.root) base = JSON.stringify(p0);
+        else if (sc.acc !== undefined) base = /^current(?=\.|$)/.test(p0) ? `${sc.path} + ${JSON.stringify(p0.slice('current'.length))}` : JSON.stringify(p0);
+        else base = `${sc.path} + ${JSON.stringify(`.${p0}`)}`;
+      } else base = sc.root ? JSON.stringify('item') : `${sc.path} + ".item"`;
+      const r = temp();
+      const i = temp();
+      const item = temp();
+      const sp = temp();
+      if (op === 'reduce') {
+        const acc = temp();
+        const init = args.length > 2 ? gen(args[2], at(2), sc) : 'null';
+        push(`let ${acc} = ${init};`);
+        push(`if (Array.isArray(${list})) for (let ${i} = 0; ${i} < ${list}.length; ${i}++) {`);
+        push(`const ${item} = ${list}[${i}];`);
+        if (trace) push(`const ${sp} = ${base} + "[" + ${i} + "]";`);
+        const v = gen(args[1], at(1), { root: false, item, acc, path: sp });
+        push(`${acc} = ${v};`);
+        push('}');
+        push(`const ${r} = ${acc};`);
+        opEvent(r);
+        return r;
+      }
+      const empty = op === 'none' ? 'true' : op === 'map' || op === 'filter' ? '[]' : 'false';
+      push(`let ${r};`);
+      push(`if (!Array.isArray(${list}) || ${list}.length === 0) ${r} = ${empty}; else {`);
+      const some = temp();
+      const every = temp();
+      if (op === 'map' || op === 'filter') push(`const ${some} = [];`);
+      else push(`let ${some} = false, ${every} = true;`);
+      push(`for (let ${i} = 0; ${i} < ${list}.length; ${i}++) {`);
+      push(`const ${item} = ${list}[${i}];`);
+      if (trace) push(`const ${sp} = ${base} + "[" + ${i} + "]";`);
+      const v = gen(args[1], at(1), { root: false, item, path: sp });
+      if (op === 'map') push(`${some}.push(${v});`);
+      else if (op === 'filter') push(`if (tr(${v})) ${some}.push(${item});`);
+      else push(`if (tr(${v})) ${some} = true; else ${every} = false;`);
+      push('}');
+      push(`${r} = ${op === 'some' ? some : op === 'none' ? `!${some}` : op === 'all' ? every : some};`);
+      push('}');
+      opEvent(r);
+      return r;
+    }
+    if (op === 'missing_some') throw new Uncompilable(op);
+    const a = args.map((x, i) => gen(x, at(i), sc));
+    let code: string;
+    switch (op) {
+      case '==': case '===': case '!=': case '!==': case '>': case '>=':
+        code = `(${a[0]} ${op} ${a[1]})`;
+        break;
+      case '<': case '<=':
+        code = a.length === 2 ? `(${a[0]} ${op} ${a[1]})` : `((${a[0]} ${op} ${a[1]}) && (${a[1]} ${op} ${a[2]}))`;
+        break;
+      case '!': code = `!tr(${a[0]})`; break;
+      case '!!': code = `tr(${a[0]})`; break;
+      case '%': code = `(${a[0]} % ${a[1]})`; break;
+      case '/': code = `(${a[0]} / ${a[1]})`; break;
+      case '-': code = a.length === 1 ? `(-(${a[0]}))` : `(${a[0]} - ${a[1]})`; break;
+      // reduce from 0: 0 + pf(a) + pf(b) ... (the running sum is never -0, so pf of it is itself)
+      case '+': code = `(0 + ${a.map((x) => `pf(${x})`).join(' + ')})`; break;
+      // reduce without an initial value: one operand is returned as it is
+      case '*': code = a.length === 1 ? a[0] : a.slice(1).reduce((acc, x) => `(pf(${acc}) * pf(${x}))`, a[0]); break;
+      case 'min': case 'max': code = `Math.${op}(${a.join(', ')})`; break;
+      case 'cat': code = `[${a.join(', ')}].join("")`; break;
+      case 'substr': code = `substr(${a.join(', ')})`; break;
+      case 'in': code = `inOp(${a[0]}, ${a[1]})`; break;
+      case 'merge': code = `[].concat(${a.join(', ')})`; break;
+      case 'sqrt': code = `sq(${a[0]})`; break;
+      default: throw new Uncompilable(op);
+    }
+    const t = temp();
+    push(`const ${t} = ${code};`);
+    opEvent(t);
+    return t;
+  }
+
+  let result: string;
+  try {
+    result = gen(logic, pointer, { root: true, item: '', path: '' });
+  } catch (e) {
+    if (e instanceof Uncompilable) return undefined;
+    throw e;
+  }
+  const body = `"use strict";\nreturn function compiled(V, K, T, N) {\n${lines.join('\n')}\nreturn ${result};\n};`;
+  const factory = new Function('C', 'pf', 'tr', 'inOp', 'substr', 'sq', 'look', 'AB', 'FB', body) as (...x: unknown[]) => CompiledExpression;
+  return factory(consts, pf, tr, inOp, substr, sqrtOperation, look, AB, FALLBACK);
+}
