@@ -8,6 +8,7 @@ import { check } from '../authoring/check.ts';
 import { diffGuidelines } from '../review/diff.ts';
 import { EngineError } from '../runtime/errors.ts';
 import { renderBook } from '../review/render.ts';
+import { bookFlows } from '../review/flow-svg.ts';
 import { DIFF_FORMATS, formatChangelog, formatDiff, type DiffFormat } from '../review/report.ts';
 import { parseSource } from '../authoring/source.ts';
 import type { Bundle, Finding, Guideline } from '../runtime/types.ts';
@@ -89,9 +90,9 @@ export function runChangelog(args: { base: string; head: string; date?: string; 
 }
 
 /** `guideline render`: the guideline book as one HTML file. */
-export function runRender(args: { source: string; out?: string; dir: () => string }, io: Io): number {
+export async function runRender(args: { source: string; out?: string; dir: () => string }, io: Io): Promise<number> {
   const g = loadSide(args.source, args.dir);
-  const html = renderBook(g);
+  const html = renderBook(g, { flows: await bookFlows(g) });
   if (args.out) { writeAtomic(resolve(args.out), html); io.out(`wrote ${resolve(args.out)}\n`); } else io.out(html);
   return 0;
 }
