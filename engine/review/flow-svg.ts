@@ -108,6 +108,17 @@ const FILL: Record<FlowNode['kind'], string> = {
 const GRADE_COLOR: Record<string, string> = { A: '#1f6f3f', B: '#2f6a99', C: '#8a5a12', D: '#9b2c2c' };
 const STATUS_STROKE: Record<string, string> = { applies: '#1f6f3f', 'does-not-apply': '#6b7280', undecided: '#a0620f', 'not-in-population': '#6b7280' };
 
+/** A filled arrowhead at `to`, pointing from `from` (drawn, not a marker: the book has no url() references). */
+function arrowHead(from: { x: number; y: number }, to: { x: number; y: number }): string {
+  const len = Math.hypot(to.x - from.x, to.y - from.y) || 1;
+  const ux = (to.x - from.x) / len;
+  const uy = (to.y - from.y) / len;
+  const bx = to.x - ux * 8;
+  const by = to.y - uy * 8;
+  const pts = [[to.x, to.y], [bx - uy * 4, by + ux * 4], [bx + uy * 4, by - ux * 4]];
+  return `<path d="M${pts.map(([a, b]) => `${num(a)},${num(b)}`).join(' L')} Z" fill="#4b5563"/>`;
+}
+
 /** The chart as one SVG element (no script, no external reference); ids are prefixed by the graph's id. */
 export function flowSvg(graph: FlowGraph, layout: FlowLayout): string {
   const gid = graph.id.replace(/[^A-Za-z0-9_-]/g, '_');
@@ -116,11 +127,11 @@ export function flowSvg(graph: FlowGraph, layout: FlowLayout): string {
   const summary = `${graph.nodes.length} boxes and ${graph.edges.length} arrows.${graph.notice ? ` ${graph.notice}` : ''}`;
   S.push(`<svg xmlns="http://www.w3.org/2000/svg" class="flowchart${graph.derived ? ' derived' : ''}" data-flow="${x(graph.id)}" role="img" aria-labelledby="${gid}-title ${gid}-desc" viewBox="0 0 ${layout.width} ${layout.height}" width="${layout.width}" height="${layout.height}" font-family="system-ui,-apple-system,'Segoe UI',sans-serif" font-size="12">`);
   S.push(`<title id="${gid}-title">${x(graph.title)}</title><desc id="${gid}-desc">${x(summary)}</desc>`);
-  S.push(`<defs><marker id="${gid}-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#4b5563"/></marker></defs>`);
   for (const e of layout.edges) {
     if (e.points.length < 2) continue;
     const d = e.points.map((p, i) => `${i ? 'L' : 'M'}${num(p.x)},${num(p.y)}`).join(' ');
-    S.push(`<path class="flow-edge" d="${d}" fill="none" stroke="#4b5563" stroke-width="1.3"${e.dashed ? ' stroke-dasharray="5 4"' : ''} marker-end="url(#${gid}-arrow)"/>`);
+    S.push(`<path class="flow-edge" d="${d}" fill="none" stroke="#4b5563" stroke-width="1.3"${e.dashed ? ' stroke-dasharray="5 4"' : ''}/>`);
+    S.push(arrowHead(e.points[e.points.length - 2], e.points[e.points.length - 1]));
     if (e.label) {
       S.push(`<g class="flow-edge-label"><rect x="${num(e.label.x)}" y="${num(e.label.y)}" width="${num(e.label.width)}" height="${num(e.label.height)}" fill="#ffffff" fill-opacity="0.9"/>`
         + `<text x="${num(e.label.x + 4)}" y="${num(e.label.y + 13)}" fill="#374151" font-size="11">${e.label.lines.map((l, i) => `<tspan x="${num(e.label!.x + 4)}" dy="${i ? 14 : 0}">${x(l)}</tspan>`).join('')}</text></g>`);

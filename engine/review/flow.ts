@@ -88,6 +88,20 @@ export interface RuleFlowOptions {
   maxCondition?: number;
 }
 
+/**
+ * Words of a condition in words that are still names of the data (a list item's enum value, a
+ * name inside "missing"), replaced by their titles and labels.
+ */
+export function clinicalWords(g: Guideline): (text: string) => string {
+  const words = new Map<string, string>();
+  for (const i of g.inputs) {
+    words.set(i.id, i.title);
+    for (const f of Object.values(i.items?.fields ?? {})) for (const v of f.values ?? []) if (!words.has(v.value)) words.set(v.value, v.label);
+  }
+  for (const n of g.nodes) if (n.kind === 'definition') words.set(n.id, n.title);
+  return (text) => text.replace(/"?\b([a-z0-9]+(?:_[a-z0-9]+)+)\b"?/g, (m, w: string) => (words.has(w) ? words.get(w)! : m));
+}
+
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1).trimEnd()}…` : s);
 
 /**
@@ -104,6 +118,7 @@ export function ruleFlow(g: Guideline, ruleId: string, options: RuleFlowOptions 
   const r = options.result;
   const ruleResult = r?.rules[rule.id];
   const max = options.maxCondition ?? 160;
+  const words = clinicalWords(g);
   const nodes = new Map<string, FlowNode>();
   const edges: FlowEdge[] = [];
   const edgeKeys = new Set<string>();
@@ -141,7 +156,7 @@ export function ruleFlow(g: Guideline, ruleId: string, options: RuleFlowOptions 
     const id = `c:${c.id}`;
     clauseIds.push(id);
     const cr = ruleResult?.clauses.find((x) => x.id === c.id);
-    const detail = [`when ${clip(describe(c.when, vocab), max)}`];
+    const detail = [`when ${clip(words(describe(c.when, vocab)), max)}`];
     if (c.grade) detail.unshift(`Grade ${c.grade}`); else detail.unshift('Ungraded');
     const n: FlowNode = {
       id, kind: 'clause', ref: rule.id, grade: c.grade,
