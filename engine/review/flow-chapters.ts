@@ -214,7 +214,6 @@ export function stageFlow(g: Guideline): FlowGraph {
     { id: 'q:stage', kind: 'decision', label: `${stageDef?.title ?? 'mUICC stage'}?`, ref: stageDef?.id },
   ];
   const edges: FlowEdge[] = [{ from: 'start', to: 'q:stage' }];
-  const treatments = new Map<string, FlowNode>();
   for (const p of STAGE_PATIENTS) {
     const facts = Object.fromEntries(Object.entries({ ...FIGURE_8_BASE, ...p.facts }).filter(([k]) => inputs.has(k)));
     const result = evaluate(g, facts);
@@ -225,7 +224,7 @@ export function stageFlow(g: Guideline): FlowGraph {
     const sid = `s:${p.stage}`;
     const label = stageDef?.values?.find((v) => v.value === p.stage)?.label ?? `Stage ${p.stage}`;
     const dropped = view.undecided.filter((o) => !(o.missing ?? []).every((m) => JUDGEMENT_FACTS.includes(m))).length;
-    nodes.push({ id: sid, kind: 'outcome', label, ref: stageDef?.id, detail: [`drawn for: ${p.describe}`, ...(dropped ? [`${dropped} more option${dropped === 1 ? '' : 's'} depend on other facts`] : [])] });
+    nodes.push({ id: sid, kind: 'outcome', label, ref: stageDef?.id, detail: [`drawn for: ${p.describe}`, ...(dropped ? [`${dropped} more option${dropped === 1 ? ' depends' : 's depend'} on other facts`] : [])] });
     edges.push({ from: 'q:stage', to: sid, label: p.stage });
     const byTreatment = new Map<string, { options: TreatmentOption[]; conditional: boolean; judgement: string[] }>();
     const add = (o: TreatmentOption, conditional: boolean) => {
@@ -237,22 +236,21 @@ export function stageFlow(g: Guideline): FlowGraph {
     };
     for (const o of view.applies) if (o.action !== 'information') add(o, false);
     for (const o of view.undecided) if (o.action !== 'information' && (o.missing ?? []).every((m) => JUDGEMENT_FACTS.includes(m))) add(o, true);
+    // One box per stage and treatment (a tree per stage): the recommendations and grades in the box.
     for (const [intervention, t] of byTreatment) {
-      const tid = `t:${intervention}`;
-      if (!treatments.has(tid)) {
-        const n: FlowNode = { id: tid, kind: 'action', label: t.options[0].interventionLabel, ref: t.options[0].rule };
-        treatments.set(tid, n);
-        nodes.push(n);
-      }
-      const refs = [...new Set(t.options.map((o) => `${o.label}${o.grade ? ` ${o.grade}` : ''}${o.role ? ` ${o.role}` : ''}`))].join('; ');
-      const cond = t.conditional ? ' · if the team judges it feasible' : '';
-      edges.push({ from: sid, to: tid, label: `${refs}${cond}`, ...(t.conditional ? { dashed: true } : {}) });
+      const tid = `t:${p.stage}:${intervention}`;
+      const refs = [...new Set(t.options.map((o) => `${o.label}${o.grade ? ` · ${o.grade}` : ''}${o.role ? ` · ${o.role}` : ''}`))];
+      nodes.push({
+        id: tid, kind: 'action', label: t.options[0].interventionLabel, ref: t.options[0].rule, grade: t.options[0].grade,
+        detail: [...refs, ...(t.conditional ? ['if the team judges it feasible'] : [])],
+      });
+      edges.push({ from: sid, to: tid, ...(t.conditional ? { dashed: true } : {}) });
     }
   }
   return {
     id: 'treatment-by-stage',
     title: 'Treatment overview by mUICC stage (derived)',
-    notice: `${DERIVED_NOTICE} Each stage is drawn from one representative patient of Figure 8's population, evaluated by the engine: solid arrows are treatment clauses that apply to that patient; dashed arrows apply or not depending only on the team's judgement (${JUDGEMENT_FACTS.filter((m) => inputs.has(m)).map((m) => vocab.title(m).toLowerCase()).join('; ')}). A committee should confirm or correct it against the published figures.`,
+    notice: `${DERIVED_NOTICE} Each stage is drawn from one representative patient of Figure 8's population, evaluated by the engine: solid arrows lead to treatment clauses that apply to that patient; dashed arrows to clauses that apply or not depending only on the team's judgement (${JUDGEMENT_FACTS.filter((m) => inputs.has(m)).map((m) => vocab.title(m).toLowerCase()).join('; ')}). A committee should confirm or correct it against the published figures.`,
     derived: true,
     direction: 'RIGHT',
     nodes,

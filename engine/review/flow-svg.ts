@@ -70,6 +70,8 @@ export async function layoutFlow(graph: FlowGraph, options: LayoutOptions = {}):
       'elk.spacing.nodeNode': '22',
       'elk.spacing.edgeLabel': '4',
       'elk.layered.nodePlacement.strategy': 'NETWORK_SIMPLEX',
+      // keep the builder's order (stages I to IVB, clauses in text order) where crossings allow
+      'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
       'elk.padding': '[top=12,left=12,bottom=12,right=12]',
     },
     children: graph.nodes.map((n) => ({ id: n.id, width: sizes.get(n.id)!.width, height: sizes.get(n.id)!.height })),
