@@ -27,6 +27,10 @@ export function FlowView({ g, route, onOpen }: { g: Guideline; route: string; on
   const rules = useMemo(() => g.nodes.filter(hasFlow).map((n) => ({ id: n.id, label: nodeLabel(n) })).sort((a, b) => a.label.localeCompare(b.label, 'en', { numeric: true })), [g]);
   const cases = useMemo(() => [...g.cases].sort((a, b) => a.title.localeCompare(b.title)), [g]);
   const chapters = g.manifest.chapters.filter((c) => FLOW_CHAPTERS.includes(c.id));
+  // Cases whose expectations name this rule (or one of its clauses) first.
+  const checks = (c: (typeof cases)[number]) => !!rule && Object.keys(c.expect?.outcomes ?? {}).some((k) => k === rule || k.startsWith(`${rule}.`));
+  const checking = cases.filter(checks);
+  const others = cases.filter((c) => !checks(c));
 
   const built = useMemo((): { graphs: FlowGraph[]; error?: string } => {
     try {
@@ -73,7 +77,8 @@ export function FlowView({ g, route, onOpen }: { g: Guideline; route: string; on
         <label>With the patient of case{' '}
           <select data-testid="flow-case" value={caseId ?? ''} disabled={!rule} onChange={(ev) => rule && onOpen(flowPath(rule, ev.target.value || undefined))}>
             <option value="">No patient (structure only)</option>
-            {cases.map((c) => <option key={c.id} value={c.id}>{c.title}</option>)}
+            {checking.length ? <optgroup label="Cases that check this recommendation">{checking.map((c) => <option key={c.id} value={c.id}>{c.title}</option>)}</optgroup> : null}
+            <optgroup label={checking.length ? 'Other cases' : 'All cases'}>{others.map((c) => <option key={c.id} value={c.id}>{c.title}</option>)}</optgroup>
           </select>
         </label>
         <span className="flow-chapters">Chapter algorithms:{' '}
