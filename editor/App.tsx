@@ -5,6 +5,7 @@ import { type Case, type Finding, type Guideline, type JsonValue } from '../engi
 import { loadFiles, saveFile, send, type Session } from './api.ts';
 import { ProposalsView } from './Committee.tsx';
 import { CaseView } from './CaseView.tsx';
+import { FLOW_ROUTE, FlowView, flowPath } from './Flowchart.tsx';
 import { loadDrafts, storeDraft, type Draft } from './drafts.ts';
 import { mergeComparisons } from './impact.ts';
 import type { WorkerIn, WorkerOut } from './impact.worker.ts';
@@ -239,6 +240,7 @@ export function App({ session = { mode: 'local' } }: { session?: Session }) {
           ? <button className="primary" data-testid="propose-drafts" disabled={!d} onClick={() => open('proposals')}>Propose…</button>
           : <button className="primary" data-testid="save" disabled={!d} onClick={() => save(path)}>Save</button>}
         <button disabled={!d} onClick={() => discard(path)}>Discard draft</button>
+        {doc && (doc.kind === 'recommendation' || doc.kind === 'practice-point') && typeof doc.id === 'string' ? <a href={`#/${flowPath(doc.id)}`} data-testid="flow-link">Flowchart</a> : null}
       </div>
     </div>
   );
@@ -264,6 +266,8 @@ export function App({ session = { mode: 'local' } }: { session?: Session }) {
     main = <ProposalsView session={session} route={path} drafts={drafts} onOpen={open}
       onProposed={(paths) => { setDrafts((prev) => { const next = new Map(prev); for (const p of paths) { next.delete(p); storeDraft(gid, p, undefined); } return next; }); }}
       onMerged={() => { reload().then((map) => { for (const [p, f] of map) if (modelFor(p)) setModelText(p, f.text); }); }} />;
+  } else if (path === FLOW_ROUTE || path.startsWith(`${FLOW_ROUTE}/`)) {
+    main = <FlowView g={draftG} route={path} onOpen={open} />;
   } else if (path === REVIEW) {
     main = <ReviewView saved={saved} drafts={drafts} g={draftG} blocked={impact?.compared === false} onOpen={open}
       onOpenCase={(id) => { const p = casePath(id); if (p) { setCaseTab('form'); open(p); } }} />;
@@ -325,6 +329,7 @@ export function App({ session = { mode: 'local' } }: { session?: Session }) {
         <div className="brand"><a href="#/">{base.manifest.title}</a> <span className="muted small">v{base.manifest.version}</span></div>
         <div className="top-right">
           {shared ? <a href="#/proposals" className={`review-link ${path.startsWith('proposals') ? 'on' : ''}`} data-testid="proposals-link">Proposals</a> : null}
+          <a href={`#/${FLOW_ROUTE}/chapter/diagnosis`} className={`review-link ${path.startsWith(FLOW_ROUTE) ? 'on' : ''}`} data-testid="flows-link">Flowcharts</a>
           <a href="#/review" className={`review-link ${path === REVIEW ? 'on' : ''}`} data-testid="review-link">Review{drafts.size ? ` (${drafts.size})` : ''}</a>
           {shared ? <span className="user" data-testid="user">{session.user} ({session.role}) <button className="link" onClick={() => { send('/api/logout', 'POST', {}).then(() => location.reload()); }}>Log out</button></span> : null}
           {drafts.size ? <span className="state draft">{drafts.size} unsaved draft{drafts.size > 1 ? 's' : ''}</span> : <span className="state saved">All changes saved</span>}

@@ -69,6 +69,14 @@ describe('guideline render', () => {
     // The register lists every interpretation note.
     const notes = [...guideline.inputs, ...guideline.nodes].reduce((n, x) => n + (x.interpretations?.length ?? 0), 0);
     expect(await page.locator('#register tbody tr').count()).toBe(notes);
+    // Each chapter's algorithm chart, drawn in the chapter as inline SVG: Figure 3 in Diagnosis, the
+    // derived treatment-by-stage chart (marked so) in the treatment overview; each SVG parses as XML.
+    expect(await page.locator('section#chapter-diagnosis figure#flow-diagnosis-figure-3 svg[role="img"] .flow-node').count()).toBeGreaterThan(10);
+    const derived = page.locator('section#chapter-treatment-overview figure.flow.derived#flow-treatment-by-stage');
+    expect(await derived.locator('svg .flow-node').count()).toBeGreaterThan(5);
+    expect(await derived.locator('figcaption').innerText()).toContain('Derived from the recommendations; Figures 8 and 9 are not in the source text.');
+    const parseErrors = await page.evaluate(() => [...document.querySelectorAll('figure.flow svg')].map((s) => new DOMParser().parseFromString(s.outerHTML, 'image/svg+xml').querySelector('parsererror')?.textContent ?? ''));
+    expect(parseErrors).toEqual(['', '']);
     await page.close();
   }, 60000);
 

@@ -8,6 +8,7 @@ import { check } from '../authoring/check.ts';
 import { diffGuidelines } from '../review/diff.ts';
 import { EngineError } from '../runtime/errors.ts';
 import { renderBook } from '../review/render.ts';
+import { bookFlows } from '../review/flow-svg.ts';
 import { DIFF_FORMATS, formatChangelog, formatDiff, type DiffFormat } from '../review/report.ts';
 import { parseSource } from '../authoring/source.ts';
 import type { Bundle, Finding, Guideline } from '../runtime/types.ts';
@@ -89,9 +90,15 @@ export function runChangelog(args: { base: string; head: string; date?: string; 
 }
 
 /** `guideline render`: the guideline book as one HTML file. */
-export function runRender(args: { source: string; out?: string; dir: () => string }, io: Io): number {
+export async function runRender(args: { source: string; out?: string; dir: () => string }, io: Io): Promise<number> {
   const g = loadSide(args.source, args.dir);
-  const html = renderBook(g);
+  // The charts need elkjs (a development dependency): without it the book is written without them.
+  const flows = await bookFlows(g).catch((e: NodeJS.ErrnoException) => {
+    if (e?.code !== 'ERR_MODULE_NOT_FOUND' || !String(e.message).includes('elkjs')) throw e;
+    io.err('note: the chapter flowcharts are left out: elkjs is not installed\n');
+    return undefined;
+  });
+  const html = renderBook(g, { flows });
   if (args.out) { writeAtomic(resolve(args.out), html); io.out(`wrote ${resolve(args.out)}\n`); } else io.out(html);
   return 0;
 }

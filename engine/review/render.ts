@@ -7,6 +7,7 @@ import { compressRefs, formatCitation } from '../runtime/explain.ts';
 import { describe, vocabularyOf, type Vocabulary } from '../runtime/describe.ts';
 import { rootNames } from '../runtime/graph.ts';
 import { interpretationRegister } from '../authoring/interpretations.ts';
+import type { RenderedFlow } from './flow-svg.ts';
 import type {
   Chapter, Citation, DefinitionNode, Guideline, GuidelineNode, InputDef, Interpretation, InvariantNode, InvariantTarget, RuleNode, TableNode,
 } from '../runtime/types.ts';
@@ -39,11 +40,15 @@ blockquote{margin:.4rem 0;padding:.5rem 1rem;border-left:4px solid #7a8aa0;backg
 table{border-collapse:collapse;width:100%;font-size:.88rem;margin:.5rem 0}td,th{border:1px solid var(--line);padding:.25rem .45rem;text-align:left;vertical-align:top}
 nav ol{columns:2;font-size:.92rem}
 details{margin:.3rem 0}summary{cursor:pointer}
+figure.flow{margin:1.2rem 0;border:1px solid var(--line);border-radius:6px;padding:.5rem}figure.flow figcaption{font-family:system-ui,sans-serif;font-size:.92rem;margin-bottom:.4rem}
+.flow-scroll{overflow-x:auto}.derived-mark{background:#fff3cd;border:1px solid #d69e2e;border-radius:4px;padding:0 .35rem;font-size:.8rem}
 `;
 
 export interface RenderOptions {
   /** shown in the header when given (a bundle's content hash) */
   hash?: string;
+  /** each chapter's algorithm charts, drawn (bookFlows; layout is async, so the caller draws them) */
+  flows?: Record<string, RenderedFlow[]>;
 }
 
 interface ChapterContent { chapter: Chapter; nodes: GuidelineNode[] }
@@ -105,6 +110,7 @@ export function renderBook(g: Guideline & { hash?: string }, options: RenderOpti
   for (const p of parts) {
     H.push(`<section id="${anchor('chapter', p.chapter.id)}"><h2>${e(p.chapter.title)}</h2>`);
     if (p.chapter.section) H.push(`<p class="meta">Guideline section: ${e(p.chapter.section)}</p>`);
+    for (const f of options.flows?.[p.chapter.id] ?? []) H.push(flowFigure(f));
     if (!p.nodes.length) H.push('<p class="meta">Not encoded yet.</p>');
     for (const n of p.nodes) {
       if (n.kind === 'recommendation' || n.kind === 'practice-point') H.push(rule(n, g, vocab, defs, inputs));
@@ -120,6 +126,11 @@ export function renderBook(g: Guideline & { hash?: string }, options: RenderOpti
   H.push(references(g));
   H.push('</body></html>');
   return H.join('\n') + '\n';
+}
+
+/** A chart as a figure: the SVG scrolls sideways when wider than the page; a derived one says so. */
+function flowFigure(f: RenderedFlow): string {
+  return `<figure class="flow${f.derived ? ' derived' : ''}" id="${anchor('flow', f.id)}"><figcaption><strong>${e(f.title)}</strong>${f.derived ? ' <span class="derived-mark">derived</span>' : ''}${f.notice ? `<br><span class="meta">${e(f.notice)}</span>` : ''}</figcaption><div class="flow-scroll">${f.svg}</div></figure>`;
 }
 
 function badge(grade: string | null): string {
