@@ -1,0 +1,90 @@
+// "New…": add a recommendation, practice point, definition, input, invariant or case from a template.
+// The template is a new draft file in the right folder, with the house key order; once its empty
+// texts (statement, clause text, description) are filled it passes the checker (an input must also
+// be read by some rule: the checker says so until one does). Selectors: data-testid="new-item"
+// (the button), "new-dialog", "new-kind", "new-chapter", "new-title", "new-id", "new-create".
+import { useState } from 'react';
+import { formatDocument } from '../../engine/authoring/index.ts';
+import type { Guideline, JsonValue } from '../../engine/runtime/index.ts';
+
+export type TemplateKind = 'recommendation' | 'practice-point' | 'definition' | 'input' | 'invariant' | 'case';
+const KINDS: [TemplateKind, string][] = [
+  ['recommendation', 'Recommendation'], ['practice-point', 'Practice point'], ['definition', 'Definition (derived value)'],
+  ['input', 'Patient fact (input)'], ['invariant', 'Safety invariant'], ['case', 'Regression case'],
+];
+
+export function idFrom(title: string): string {
+  const s = title.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 72);
+  return /^[a-z]/.test(s) ? s : `x_${s}`;
+}
+
+/** The template document and its path. */
+export function template(g: Guideline, kind: TemplateKind, folder: string, title: string, id: string): { path: string; text: string } {
+  const chapter = g.manifest.chapters.find((c) => c.id === folder);
+  const section = [chapter?.section ?? chapter?.title ?? folder];
+  const population = chapter?.population ?? g.nodes.find((n) => n.kind === 'definition' && n.type === 'boolean')?.id ?? '';
+  const when: JsonValue = { and: [{ var: population }] };
+  let doc: Record<string, JsonValue>;
+  let path = `nodes/${folder}/${id}.json`;
+  if (kind === 'recommendation') {
+    const topic = chapter?.topic ?? chapter?.title ?? folder;
+    const taken = g.nodes.filter((n) => n.kind === 'recommendation' && n.topic === topic).map((n) => (n as { number: number }).number);
+    const number = Math.max(0, ...taken) + 1;
+    doc = {
+      kind: 'recommendation', id, topic, number, statement: '',
+      clauses: [{ id: 'a', text: '', grade: 'B2', when, action: { type: 'recommend', intervention: id, label: title } }],
+      citations: [{ section, recommendation: `${topic} ${number}` }],
+    };
+  } else if (kind === 'practice-point') {
+    doc = {
+      kind: 'practice-point', id, title, statement: '',
+      clauses: [{ id: 'a', text: '', grade: null, when, action: { type: 'consider', intervention: id, label: title } }],
+      citations: [{ section }],
+    };
+  } else if (kind === 'definition') {
+    doc = { kind: 'definition', id, title, description: '', type: 'boolean', expr: when, public: true, citations: [{ section }] };
+  } else if (kind === 'invariant') {
+    path = `invariants/${folder}-${id}.json`;
+    const code = g.nodes.find((n) => (n.kind === 'recommendation' || n.kind === 'practice-point') && g.origins[`node:${n.id}`]?.folder.split('/')[0] === folder) as { clauses: { action: { intervention: string } }[] } | undefined;
+    doc = {
+      kind: 'invariant', id, title, when: { '!': { var: population } },
+      forbid: [{ intervention: code?.clauses[0]?.action.intervention ?? '*', actions: ['recommend'], chapter: folder }],
+      reason: '', citations: [{ section }],
+    };
+  } else if (kind === 'input') {
+    path = `inputs/${folder}/${id}.json`;
+    doc = { kind: 'input', id, title, description: '', type: 'number', unit: '', minimum: 0, maximum: 100 };
+  } else {
+    path = `cases/${folder}/${id}.json`;
+    doc = { id, title, facts: {}, expect: { values: { [population]: true } } };
+  }
+  return { path, text: formatDocument(doc) };
+}
+
+export function AddMenu({ g, onCreate }: { g: Guideline; onCreate: (path: string, text: string) => void }) {
+  const [open, setOpen] = useState(false);
+  const [kind, setKind] = useState<TemplateKind>('recommendation');
+  const [folder, setFolder] = useState(g.manifest.chapters[0]?.id ?? '');
+  const [title, setTitle] = useState('');
+  const [id, setId] = useState('');
+  const [touched, setTouched] = useState(false);
+  const inputFolders = [...new Set(g.inputs.map((i) => g.origins[`input:${i.id}`]?.folder.split('/')[0]).filter(Boolean) as string[])].sort();
+  const folders = kind === 'input' ? inputFolders.map((f) => [f, f]) : g.manifest.chapters.map((c) => [c.id, c.title]);
+  const effectiveFolder = folders.some(([f]) => f === folder) ? folder : folders[0]?.[0] ?? '';
+  const effectiveId = touched ? id : idFrom(title);
+  const taken = g.inputs.some((i) => i.id === effectiveId) || g.nodes.some((n) => n.id === effectiveId) || g.cases.some((c) => c.id === effectiveId);
+  const valid = title.trim() !== '' && /^[a-z][a-z0-9_]*$/.test(effectiveId) && !taken;
+  if (!open) return <button type="button" data-testid="new-item" onClick={() => setOpen(true)}>+ New…</button>;
+  return (
+    <div className="new-dialog" data-testid="new-dialog" role="dialog" aria-label="Add from a template">
+      <label>Kind <select data-testid="new-kind" value={kind} onChange={(e) => setKind(e.target.value as TemplateKind)}>{KINDS.map(([k, l]) => <option key={k} value={k}>{l}</option>)}</select></label>
+      <label>{kind === 'input' ? 'Group' : 'Chapter'} <select data-testid="new-chapter" value={effectiveFolder} onChange={(e) => setFolder(e.target.value)}>{folders.map(([f, l]) => <option key={f} value={f}>{l}</option>)}</select></label>
+      <label>Title <input data-testid="new-title" value={title} placeholder={kind === 'case' ? 'A sentence a clinician can verify' : 'Title'} onChange={(e) => setTitle(e.target.value)} /></label>
+      <label>Id <input data-testid="new-id" value={effectiveId} onChange={(e) => { setTouched(true); setId(e.target.value); }} /></label>
+      {taken ? <span className="error-text small">“{effectiveId}” is taken.</span> : null}
+      <button type="button" className="primary" data-testid="new-create" disabled={!valid}
+        onClick={() => { const t = template(g, kind, effectiveFolder, title.trim(), effectiveId); onCreate(t.path, t.text); setOpen(false); setTitle(''); setTouched(false); }}>Create draft</button>
+      <button type="button" onClick={() => setOpen(false)}>Cancel</button>
+    </div>
+  );
+}
