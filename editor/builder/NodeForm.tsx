@@ -31,7 +31,7 @@ export function NodeSide({ doc, g, version, path, onDoc, onDeleted }: { doc: Doc
         <button role="tab" aria-selected={tab === 'words'} className={tab === 'words' ? 'on' : ''} data-testid="tab-words" onClick={() => choose('words')}>In words</button>
         <button role="tab" aria-selected={tab === 'form'} className={tab === 'form' ? 'on' : ''} data-testid="tab-form" onClick={() => choose('form')}>Edit as form</button>
       </div>
-      {tab === 'words' ? <Readable doc={doc} g={g} /> : <NodeForm doc={doc} g={g} version={version} path={path} onDoc={onDoc} onDeleted={onDeleted} />}
+      {tab === 'words' ? <Readable doc={doc} g={g} /> : <NodeForm key={path} doc={doc} g={g} version={version} path={path} onDoc={onDoc} onDeleted={onDeleted} />}
     </>
   );
 }
