@@ -18,7 +18,8 @@ export function AddMenu({ g, onCreate }: { g: Guideline; onCreate: (path: string
   const folders = kind === 'input' ? inputFolders.map((f) => [f, f]) : g.manifest.chapters.map((c) => [c.id, c.title]);
   const effectiveFolder = folders.some(([f]) => f === folder) ? folder : folders[0]?.[0] ?? '';
   const effectiveId = touched ? id : idFrom(title);
-  const taken = g.inputs.some((i) => i.id === effectiveId) || g.nodes.some((n) => n.id === effectiveId) || g.cases.some((c) => c.id === effectiveId);
+  const fullId = kind === 'invariant' ? `${effectiveFolder}-${effectiveId}` : effectiveId; // see templates.ts
+  const taken = g.inputs.some((i) => i.id === fullId) || g.nodes.some((n) => n.id === fullId) || g.cases.some((c) => c.id === fullId);
   const valid = title.trim() !== '' && /^[a-z][a-z0-9_]*$/.test(effectiveId) && !taken;
   if (!open) return <button type="button" data-testid="new-item" onClick={() => setOpen(true)}>+ New…</button>;
   return (
@@ -27,7 +28,7 @@ export function AddMenu({ g, onCreate }: { g: Guideline; onCreate: (path: string
       <label>{kind === 'input' ? 'Group' : 'Chapter'} <select data-testid="new-chapter" value={effectiveFolder} onChange={(e) => setFolder(e.target.value)}>{folders.map(([f, l]) => <option key={f} value={f}>{l}</option>)}</select></label>
       <label>Title <input data-testid="new-title" value={title} placeholder={kind === 'case' ? 'A sentence a clinician can verify' : 'Title'} onChange={(e) => setTitle(e.target.value)} /></label>
       <label>Id <input data-testid="new-id" value={effectiveId} onChange={(e) => { setTouched(true); setId(e.target.value); }} /></label>
-      {taken ? <span className="error-text small">“{effectiveId}” is taken.</span> : null}
+      {taken ? <span className="error-text small">“{fullId}” is taken.</span> : null}
       <button type="button" className="primary" data-testid="new-create" disabled={!valid}
         onClick={() => { const t = template(g, kind, effectiveFolder, title.trim(), effectiveId); onCreate(t.path, t.text); setOpen(false); setTitle(''); setTouched(false); }}>Create draft</button>
       <button type="button" onClick={() => setOpen(false)}>Cancel</button>

@@ -9,7 +9,7 @@
 // so a recommendation may name the Milan criteria's "5 cm" that its definition holds.
 // Grades: every grade a statement prints in parentheses must be a grade of one of its clauses;
 // one a clause's text prints must be that clause's grade (an ungraded clause prints none).
-import { collectVars, expressionsOf } from '../runtime/graph.ts';
+import { expressionsOf } from '../runtime/graph.ts';
 import { isLogicObject } from '../runtime/logic.ts';
 import type { DefinitionNode, Finding, Guideline, GuidelineNode, InputDef, JsonValue, Logic, RuleNode } from '../runtime/types.ts';
 
@@ -19,6 +19,22 @@ const NUMBER = /(?<![\w.,])(\d+(?:\.\d+)?)(?![\d,])/g;
 const RANGE_REST = /^\s*(?:[–—-]|to)\s*\d+(?:\.\d+)?/;
 const GRADE_IN_PARENS = /\(([^()]*)\)/g;
 const GRADE = /\b([A-D][12])\b/g;
+
+const SCOPED = new Set(['some', 'all', 'none', 'map', 'filter', 'reduce']);
+/** Root names an expression reads (not list items inside some/all/none/map/filter/reduce). */
+function namesOf(l: JsonValue, out: Set<string>): Set<string> {
+  if (Array.isArray(l)) { for (const x of l) namesOf(x, out); return out; }
+  if (!isLogicObject(l)) return out;
+  const op = Object.keys(l)[0];
+  const raw = l[op] as JsonValue;
+  if (op === 'var') {
+    const p = Array.isArray(raw) ? raw[0] : raw;
+    if (typeof p === 'string') out.add(p.split('.')[0]); else namesOf(raw, out);
+    return out;
+  }
+  if (SCOPED.has(op) && Array.isArray(raw)) { namesOf(raw[0], out); if (raw.length > 2) namesOf(raw[2], out); return out; }
+  return namesOf(raw, out);
+}
 
 /** Numeric constants of an expression (operands, not variable names or their defaults). */
 function constants(l: JsonValue, out: Set<number>): void {
@@ -33,6 +49,7 @@ function constants(l: JsonValue, out: Set<number>): void {
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 interface Mention { value: number; text: string }
+const UNIT_RES = new Map<string, RegExp>();
 
 /**
  * The numbers a text uses as thresholds of the facts named by their units: a number written with
@@ -43,7 +60,9 @@ interface Mention { value: number; text: string }
 export function thresholdMentions(text: string, units: Iterable<string>): Mention[] {
   const list = [...units].filter(Boolean).sort((a, b) => b.length - a.length);
   if (!list.length) return [];
-  const unitRe = new RegExp(`^\\s*(?:${list.map(escapeRe).join('|')})(?![A-Za-z])`, 'i');
+  const key = list.join('\u0000');
+  let unitRe = UNIT_RES.get(key);
+  if (!unitRe) { unitRe = new RegExp(`^\\s*(?:${list.map(escapeRe).join('|')})(?![A-Za-z])`, 'i'); UNIT_RES.set(key, unitRe); }
   const out: Mention[] = [];
   for (const m of text.matchAll(NUMBER)) {
     const start = m.index!;
@@ -76,38 +95,69 @@ export function checkStale(g: Guideline, add: (f: Finding) => void): void {
   const inputs = new Map(g.inputs.map((i) => [i.id, i]));
   const fileOf = (id: string) => g.origins[`node:${id}`]?.file;
 
-  /** Constants and units reachable from some expressions: their own and those of the definitions they read. */
+  // Constants and units a definition reaches (its own expression and the definitions it reads),
+  // computed once per definition; a cycle (reported by the checker) contributes nothing more.
+  const memo = new Map<string, { values: Set<number>; units: Set<string> }>();
+  const direct = (l: Logic, values: Set<number>, units: Set<string>) => {
+    constants(l, values);
+    for (const name of namesOf(l, new Set())) {
+      const input: InputDef | undefined = inputs.get(name);
+      if (input) {
+        if (input.unit) units.add(input.unit);
+        for (const f of Object.values(input.items?.fields ?? {})) if (f.unit) units.add(f.unit);
+        continue;
+      }
+      const c = closure(name);
+      for (const v of c.values) values.add(v);
+      for (const u of c.units) units.add(u);
+    }
+  };
+  const closure = (name: string): { values: Set<number>; units: Set<string> } => {
+    const hit = memo.get(name);
+    if (hit) return hit;
+    const out = { values: new Set<number>(), units: new Set<string>() };
+    memo.set(name, out); // in progress: a cycle reads the partial set
+    const d = defs.get(name);
+    if (d) { if (d.unit && d.unit !== 'points') out.units.add(d.unit); direct(d.expr, out.values, out.units); }
+    return out;
+  };
+  const reachMemo = new WeakMap<Logic[], { values: Set<number>; units: Set<string> }>();
   const reach = (logics: Logic[]) => {
+    const hit = reachMemo.get(logics);
+    if (hit) return hit;
     const values = new Set<number>();
     const units = new Set<string>();
-    const seen = new Set<string>();
-    const visit = (l: Logic) => {
-      constants(l, values);
-      for (const ref of collectVars(l)) {
-        if (ref.scoped) continue;
-        const name = ref.path.split('.')[0];
-        if (seen.has(name)) continue;
-        seen.add(name);
-        const input: InputDef | undefined = inputs.get(name);
-        if (input) {
-          if (input.unit) units.add(input.unit);
-          for (const f of Object.values(input.items?.fields ?? {})) if (f.unit) units.add(f.unit);
-          continue;
-        }
-        const d = defs.get(name);
-        if (d) { if (d.unit && d.unit !== 'points') units.add(d.unit); visit(d.expr); }
-      }
-    };
-    logics.forEach(visit);
+    for (const l of logics) direct(l, values, units);
+    reachMemo.set(logics, { values, units });
     return { values, units };
+  };
+  // A definition's text may name the threshold its readers apply to it ("at least 3 weeks" of a
+  // number of weeks): the constants of the expressions that read it count for it too (computed
+  // only when its own logic lacks a number its text names).
+  let readerMap: Map<string, Logic[]> | undefined;
+  const readersOf = (id: string): Logic[] => {
+    if (!readerMap) {
+      readerMap = new Map();
+      for (const n of g.nodes) {
+        for (const e of expressionsOf(n)) {
+          for (const name of namesOf(e.logic, new Set())) if (defs.has(name)) readerMap.set(name, [...(readerMap.get(name) ?? []), e.logic]);
+        }
+      }
+    }
+    return readerMap.get(id) ?? [];
   };
 
   const numbers = (node: GuidelineNode, pointer: string, text: string | undefined, logics: Logic[], what: string) => {
-    if (!text || !logics.length) return;
-    const { values, units } = reach(logics);
-    if (!values.size) return;
-    const stale = thresholdMentions(text, units).filter((m) => !hasValue(values, m.value));
-    if (!stale.length) return;
+    if (!text || !logics.length || !/\d/.test(text)) return;
+    let { values, units } = reach(logics);
+    const mentions = thresholdMentions(text, units);
+    if (!mentions.length) return;
+    let stale = mentions.filter((m) => !hasValue(values, m.value));
+    if (stale.length && node.kind === 'definition') {
+      ({ values, units } = reach([...logics, ...readersOf(node.id)]));
+      stale = stale.filter((m) => !hasValue(values, m.value));
+    }
+    if (!values.size || !stale.length) return;
     const list = [...new Set(stale.map((m) => String(m.value)))];
     const have = [...values].sort((a, b) => a - b).slice(0, 12).join(', ');
     add({
@@ -122,25 +172,12 @@ export function checkStale(g: Guideline, add: (f: Finding) => void): void {
     return [...found];
   };
 
-  // A definition's text may name the threshold its readers apply to it ("at least 3 weeks" of a
-  // number of weeks): the constants of the expressions that read it count for it too.
-  const readers = new Map<string, Logic[]>();
-  for (const n of g.nodes) {
-    for (const e of expressionsOf(n)) {
-      for (const ref of collectVars(e.logic)) {
-        const name = ref.path.split('.')[0];
-        if (!ref.scoped && defs.has(name)) readers.set(name, [...(readers.get(name) ?? []), e.logic]);
-      }
-    }
-  }
-
   for (const node of g.nodes) {
     if (node.kind === 'table') continue;
     const all = expressionsOf(node).map((e) => e.logic);
-    const withReaders = node.kind === 'definition' ? [...all, ...(readers.get(node.id) ?? [])] : all;
     const isRule = node.kind === 'recommendation' || node.kind === 'practice-point';
-    if (node.kind === 'definition' || node.kind === 'invariant') numbers(node, '/description', node.description, withReaders, 'description');
-    node.citations.forEach((c, i) => numbers(node, `/citations/${i}/quote`, c.quote, withReaders, 'quoted source'));
+    if (node.kind === 'definition' || node.kind === 'invariant') numbers(node, '/description', node.description, all, 'description');
+    node.citations.forEach((c, i) => numbers(node, `/citations/${i}/quote`, c.quote, all, 'quoted source'));
     if (!isRule) continue;
     const rule = node as RuleNode;
     numbers(node, '/statement', rule.statement, all, 'statement');
