@@ -14,7 +14,8 @@ import { JsonEditor, modelFor, setModelText } from './JsonEditor.tsx';
 import { setNames } from './monaco-setup.ts';
 import { docType, inputRange, ruleLabel, withDrafts, type SavedFile } from './model.ts';
 import { Navigator } from './Navigator.tsx';
-import { Readable } from './Readable.tsx';
+import { NodeSide } from './builder/NodeForm.tsx';
+import { AddMenu } from './builder/Templates.tsx';
 import { ReviewView } from './ReviewView.tsx';
 
 interface Notice { path: string; kind: 'ok' | 'error' | 'conflict'; text: string; findings?: Finding[]; theirVersion?: string | null }
@@ -311,7 +312,9 @@ export function App({ session = { mode: 'local' } }: { session?: Session }) {
         {stale ? <div className="banner conflict">The saved file changed since you started this draft (another tab or person). Saving will ask you which version to keep.</div> : null}
         <div className="split">
           <div className="readable-pane">
-            {doc && typeof doc === 'object' ? <Readable doc={doc} g={draftG} /> : <div className="banner error">Not valid JSON yet: {parseError}</div>}
+            {doc && typeof doc === 'object' ? <NodeSide doc={doc} g={draftG} path={path} version={s?.version}
+              onDoc={(nd) => { const t = formatDocument(nd); edit(path, t); if (modelFor(path)) setModelText(path, t); }}
+              onDeleted={(p) => { discard(p); reload(); open(''); }} /> : <div className="banner error">Not valid JSON yet: {parseError}</div>}
           </div>
           <div className="editor-pane">
             <div className="pane-title">JSON (for those who want it) <span className="muted small">Ctrl+Space completes fact names inside "var"; hover a name to see its unit and range.</span></div>
@@ -328,6 +331,7 @@ export function App({ session = { mode: 'local' } }: { session?: Session }) {
       <header className="topbar">
         <div className="brand"><a href="#/">{base.manifest.title}</a> <span className="muted small">v{base.manifest.version}</span></div>
         <div className="top-right">
+          {shared ? null : <AddMenu g={draftG} onCreate={(p, t) => { edit(p, t); open(p); }} />}
           {shared ? <a href="#/proposals" className={`review-link ${path.startsWith('proposals') ? 'on' : ''}`} data-testid="proposals-link">Proposals</a> : null}
           <a href={`#/${FLOW_ROUTE}/chapter/diagnosis`} className={`review-link ${path.startsWith(FLOW_ROUTE) ? 'on' : ''}`} data-testid="flows-link">Flowcharts</a>
           <a href="#/review" className={`review-link ${path === REVIEW ? 'on' : ''}`} data-testid="review-link">Review{drafts.size ? ` (${drafts.size})` : ''}</a>

@@ -11,6 +11,7 @@ import { didYouMean } from '../runtime/names.ts';
 import { codingProblem } from '../runtime/codes.ts';
 import { ucumProblem } from '../runtime/ucum.ts';
 import { checkModel } from './check-model.ts';
+import { checkStale } from './check-stale.ts';
 import type { DefinitionNode, Field, Finding, Guideline, GuidelineNode, InputDef, JsonValue, Logic, RuleNode } from '../runtime/types.ts';
 
 const ALLOWED = new Set(ALLOWED_OPERATORS);
@@ -139,6 +140,8 @@ export function check(g: Guideline): Finding[] {
 
   // --- populations, list-valued actions, invariants (check-model.ts) -------------------------
   checkModel(g, add, used);
+  // --- prose that names a threshold or a grade the logic no longer has (check-stale.ts) ------
+  checkStale(g, add);
 
   // --- codes and UCUM units of the dictionary ----------------------------------------------
   for (const i of g.inputs) {

@@ -21,6 +21,7 @@ import { formatDocument } from '../authoring/format.ts';
 import { parseSource, type SourceFile } from '../authoring/source.ts';
 import type { Finding } from '../runtime/types.ts';
 import { HttpError, jsonDepth, listFolder, lockFolder, MAX_DEPTH, MAX_FILE_BYTES, readSafe, sweepTemporaryFiles, writeSafe, type FolderLock } from './server/folder.ts';
+import { removeFile } from './server/remove.ts';
 import { checkRequest, isLoopback, sameSecret, type GuardOptions } from './server/guard.ts';
 import { PACKAGE_ROOT } from './paths.ts';
 
@@ -71,7 +72,7 @@ export interface FolderAccess {
   list(): { files: SourceFile[]; skipped: { path: string; reason: string }[] };
   read(path: string): string | undefined;
   /** validate a set of changes against the whole guideline; the findings they introduce */
-  validate(changes: { path: string; text: string }[]): { fresh: Finding[]; warnings: Finding[] };
+  validate(changes: { path: string; text: string }[], removed?: string[]): { fresh: Finding[]; warnings: Finding[] };
   write(path: string, text: string): Promise<void>;
   /** run `fn` alone: no other write of this server interleaves */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
@@ -183,12 +184,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     };
     // The saved guideline's errors, cached by the folder's content (a full check takes ~200 ms).
     let baseline: { sig: string; errors: Set<string> } | undefined;
-    const validate = (changes: { path: string; text: string }[]) => {
+    const validate = (changes: { path: string; text: string }[], removed: string[] = []) => {
       const files = listFiles();
       const sig = versionOf(files.map((f) => `${f.path}\u0000${versionOf(f.text)}`).join('\n'));
       if (baseline?.sig !== sig) baseline = { sig, errors: new Set(findingsOf(files).filter((f) => f.severity === 'error').map(key)) };
       const paths = new Set(changes.map((c) => c.path));
-      const draft = files.filter((f) => !paths.has(f.path)).concat(changes);
+      const draft = files.filter((f) => !paths.has(f.path) && !removed.includes(f.path)).concat(changes);
       const after = findingsOf(draft);
       const before = baseline.errors;
       return {
@@ -297,7 +298,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           const body = await readBody(req);
           return exclusive(() => put(path, body, res));
         }
-        return send(res, 405, { error: 'use GET or PUT' });
+        if (req.method === 'DELETE') { // server/remove.ts: only when the guideline passes without the file
+          if (committee) return send(res, 403, { error: 'refused: on the shared server changes go through proposals (POST /api/proposals)' });
+          const body = await readBody(req);
+          return exclusive(async () => { const r = removeFile(dir, path, body, validate); send(res, r.status, r.body); });
+        }
+        return send(res, 405, { error: 'use GET, PUT or DELETE' });
       }
       if (pathname.startsWith('/api/')) return send(res, 404, { error: 'unknown API path' });
       if (vite) return vite.middlewares(req, res, () => { res.statusCode = 404; res.end('not found'); });
