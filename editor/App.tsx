@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { formatDocument, parseSource } from '../engine/authoring/index.ts';
 import { type Case, type Finding, type Guideline, type JsonValue } from '../engine/runtime/index.ts';
-import { loadFiles, saveFile, send, type Session } from './api.ts';
+import { loadFiles, send, type Session } from './api.ts';
 import { ProposalsView } from './Committee.tsx';
 import { CaseView } from './CaseView.tsx';
 import { loadDrafts, storeDraft, type Draft } from './drafts.ts';
@@ -15,8 +15,11 @@ import { docType, inputRange, ruleLabel, withDrafts, type SavedFile } from './mo
 import { Navigator } from './Navigator.tsx';
 import { Readable } from './Readable.tsx';
 import { ReviewView } from './ReviewView.tsx';
+import { useFinish, type SaveAnswer } from './Finish.tsx';
+import { ConflictDiff } from './LineDiff.tsx';
+import { useSaveShortcut } from './shortcuts.ts';
 
-interface Notice { path: string; kind: 'ok' | 'error' | 'conflict'; text: string; findings?: Finding[]; theirVersion?: string | null }
+interface Notice { path: string; kind: 'ok' | 'error' | 'conflict'; text: string; findings?: Finding[]; theirVersion?: string | null; theirText?: string | null; mineText?: string }
 
 const NEW_PATIENT = 'new-patient';
 const REVIEW = 'review';
@@ -164,31 +167,31 @@ export function App({ session = { mode: 'local' } }: { session?: Session }) {
     setNotice(null);
   };
 
-  const save = async (path: string) => {
-    const d = drafts.get(path);
-    if (!d) return;
-    const r = await saveFile(path, d.text, d.baseVersion);
-    if (r.ok) {
-      setSaved((prev) => new Map(prev).set(path, { path, text: r.text, version: r.version }));
-      setDrafts((prev) => { const next = new Map(prev); next.delete(path); return next; });
-      storeDraft(gid, path, undefined);
-      setModelText(path, r.text);
-      setNotice({ path, kind: 'ok', text: `Saved to ${path}.${r.warnings.length ? ` ${r.warnings.length} warning(s): ${r.warnings.map((w) => w.message).join(' ')}` : ''}`, findings: r.warnings });
-    } else if (r.status === 409) {
-      setNotice({ path, kind: 'conflict', text: r.error, theirVersion: r.version });
-    } else {
-      setNotice({ path, kind: 'error', text: r.error, findings: r.findings });
-    }
-  };
-
-  const saveNewCase = async (path: string, c: Case) => {
-    const r = await saveFile(path, formatDocument(c), null);
-    if (r.ok) {
-      setSaved((prev) => new Map(prev).set(path, { path, text: r.text, version: r.version }));
-      open(path);
-      setTimeout(() => setNotice({ path, kind: 'ok', text: `New case saved to ${path}.` }), 0);
-    } else setNotice({ path: route, kind: 'error', text: r.error, findings: r.findings });
-  };
+  // Saves go through the finishing save (Finish.tsx): cases a change moves are accepted one by one.
+  const onSaved = useCallback((paths: string[], a: Extract<SaveAnswer, { kind: 'saved' }>) => {
+    setSaved((prev) => { const next = new Map(prev); for (const w of a.written) next.set(w.path, w); return next; });
+    setDrafts((prev) => { const next = new Map(prev); for (const p of paths) { next.delete(p); storeDraft(gid, p, undefined); } return next; });
+    for (const w of a.written) if (modelFor(w.path)) setModelText(w.path, w.text);
+    const where = routeOf();
+    const created = !paths.length ? a.written.find((w) => w.path.startsWith('cases/')) : undefined;
+    const text = created ? `New case saved to ${created.path}; its golden trace was written, so guideline test passes.`
+      : `Saved ${paths.join(', ')}.${a.accepted.length ? ` Accepted the new results of ${a.accepted.length} case${a.accepted.length > 1 ? 's' : ''} (expectations and golden traces updated).` : ''}${a.goldens.length ? ` ${a.goldens.length} golden trace${a.goldens.length > 1 ? 's' : ''} rewritten.` : ''}${a.warnings.length ? ` ${a.warnings.length} warning(s): ${a.warnings.map((w) => w.message).join(' ')}` : ''}`;
+    if (created) { open(created.path); setTimeout(() => setNotice({ path: created.path, kind: 'ok', text }), 0); } else setNotice({ path: where, kind: 'ok', text, findings: a.warnings });
+  }, [gid, open, setSaved]);
+  const finish = useFinish({
+    g: draftG, drafts, onSaved,
+    onConflict: (_paths, a) => { const c = a.conflicts[0]; setNotice({ path: routeOf() === REVIEW ? REVIEW : c.path, kind: 'conflict', text: a.error, theirVersion: c.version, theirText: c.text, mineText: c.mine }); },
+    onError: (_paths, a) => setNotice({ path: routeOf(), kind: 'error', text: a.error, findings: a.findings }),
+    onOpenCase: (id) => { const p = base?.origins[`case:${id}`]?.file; if (p) { setCaseTab('form'); open(p); } },
+  });
+  const save = (path: string) => finish.save([path]);
+  const saveAll = () => finish.save([...drafts.keys()]);
+  const saveNewCase = (path: string, c: Case) => finish.save([], [{ path, text: formatDocument(c), version: null }]);
+  useSaveShortcut(() => {
+    const r = routeOf();
+    if (shared) return;
+    if (r === REVIEW) saveAll(); else if (drafts.has(r)) save(r);
+  });
 
   const keepMine = (path: string, theirVersion: string | null | undefined) => {
     setDrafts((prev) => {
@@ -246,6 +249,7 @@ export function App({ session = { mode: 'local' } }: { session?: Session }) {
     <div className={`banner ${notice.kind}`} data-testid={`notice-${notice.kind}`}>
       {notice.text}
       {notice.kind === 'error' && notice.findings?.length ? <ul>{notice.findings.map((f, i) => <li key={i}><code>{f.pointer || '/'}</code> {f.message}</li>)}</ul> : null}
+      {notice.kind === 'conflict' && notice.mineText !== undefined ? <ConflictDiff theirs={notice.theirText ?? ''} mine={notice.mineText} /> : null}
       {notice.kind === 'conflict' ? (
         <div className="buttons">
           <button onClick={() => takeTheirs(path)}>Show their version (discard my draft)</button>
@@ -265,7 +269,7 @@ export function App({ session = { mode: 'local' } }: { session?: Session }) {
       onProposed={(paths) => { setDrafts((prev) => { const next = new Map(prev); for (const p of paths) { next.delete(p); storeDraft(gid, p, undefined); } return next; }); }}
       onMerged={() => { reload().then((map) => { for (const [p, f] of map) if (modelFor(p)) setModelText(p, f.text); }); }} />;
   } else if (path === REVIEW) {
-    main = <ReviewView saved={saved} drafts={drafts} g={draftG} blocked={impact?.compared === false} onOpen={open}
+    main = <ReviewView saved={saved} drafts={drafts} g={draftG} blocked={impact?.compared === false} onOpen={open} onEdit={edit} onSaveAll={saveAll} notice={noticeBox}
       onOpenCase={(id) => { const p = casePath(id); if (p) { setCaseTab('form'); open(p); } }} />;
   } else if (path === NEW_PATIENT) {
     main = (
@@ -325,6 +329,7 @@ export function App({ session = { mode: 'local' } }: { session?: Session }) {
         <div className="brand"><a href="#/">{base.manifest.title}</a> <span className="muted small">v{base.manifest.version}</span></div>
         <div className="top-right">
           {shared ? <a href="#/proposals" className={`review-link ${path.startsWith('proposals') ? 'on' : ''}`} data-testid="proposals-link">Proposals</a> : null}
+          <a href="#/new-patient" className={`review-link ${path === NEW_PATIENT ? 'on' : ''}`} data-testid="new-patient-link">Try a new patient</a>
           <a href="#/review" className={`review-link ${path === REVIEW ? 'on' : ''}`} data-testid="review-link">Review{drafts.size ? ` (${drafts.size})` : ''}</a>
           {shared ? <span className="user" data-testid="user">{session.user} ({session.role}) <button className="link" onClick={() => { send('/api/logout', 'POST', {}).then(() => location.reload()); }}>Log out</button></span> : null}
           {drafts.size ? <span className="state draft">{drafts.size} unsaved draft{drafts.size > 1 ? 's' : ''}</span> : <span className="state saved">All changes saved</span>}
@@ -341,6 +346,7 @@ export function App({ session = { mode: 'local' } }: { session?: Session }) {
       <div className="columns">
         {navigator}
         <main className="main">{main}</main>
+        {finish.dialog}
         <ImpactPanel g={draftG} impact={impact} pending={pending} hasDrafts={drafts.size > 0} onOpenCase={(id) => { const p = casePath(id); if (p) { setCaseTab('form'); open(p); } }} />
       </div>
     </div>

@@ -190,18 +190,19 @@ export function ResultSummary({ g, result, focus = [] }: { g: Guideline; result:
 }
 
 /** Choosing the expected outcome of a new case: the committee member ticks what they verified. */
-export function NewCaseForm({ g, facts, onSave, onCancel }: { g: Guideline; facts: Record<string, JsonValue>; onSave: (path: string, c: Case) => void; onCancel: () => void }) {
+export function NewCaseForm({ g, facts, onSave, onCancel, chapter: initialChapter = '' }: { g: Guideline; facts: Record<string, JsonValue>; onSave: (path: string, c: Case) => void; onCancel: () => void; chapter?: string }) {
   const { result } = useMemo(() => run(g, facts), [g, facts]);
   const chapters = g.manifest.chapters;
   const [title, setTitle] = useState('');
-  const [chapter, setChapter] = useState(chapters.find((c) => g.cases.some((x) => g.origins[`case:${x.id}`]?.folder === c.id))?.id ?? chapters[0]?.id ?? '');
+  // No default chapter for a new patient (the member says where the case belongs); a copy of a case stays in its chapter.
+  const [chapter, setChapter] = useState(chapters.some((c) => c.id === initialChapter) ? initialChapter : '');
   const candidates = useMemo(() => {
     if (!result) return [] as { key: string; label: string; kind: 'values' | 'outcomes'; value: JsonValue; checked: boolean }[];
     const out: { key: string; label: string; kind: 'values' | 'outcomes'; value: JsonValue; checked: boolean }[] = [];
-    for (const d of g.nodes) if (d.kind === 'definition' && d.public && result.values[d.id]?.value !== undefined) out.push({ key: d.id, label: `${d.title} = ${showValue(g, d.id, result.values[d.id].value)}`, kind: 'values', value: result.values[d.id].value!, checked: true });
+    for (const d of g.nodes) if (d.kind === 'definition' && d.public && result.values[d.id]?.value !== undefined) out.push({ key: d.id, label: `${d.title} = ${showValue(g, d.id, result.values[d.id].value)}`, kind: 'values', value: result.values[d.id].value!, checked: false });
     for (const r of g.nodes.filter(isRule)) {
       const s = result.rules[r.id]?.status;
-      if (s) out.push({ key: r.id, label: `${outcomeLabel(g, r.id)} ${STATUS_WORDS[s]}`, kind: 'outcomes', value: s, checked: s !== 'does-not-apply' });
+      if (s) out.push({ key: r.id, label: `${outcomeLabel(g, r.id)} ${STATUS_WORDS[s]}`, kind: 'outcomes', value: s, checked: false });
     }
     return out;
   }, [g, result]);
@@ -209,14 +210,15 @@ export function NewCaseForm({ g, facts, onSave, onCancel }: { g: Guideline; fact
   const isChecked = (k: string, d: boolean) => checked[k] ?? d;
   const id = slug(title);
   const exists = g.cases.some((c) => c.id === id);
-  const ready = title.trim().length >= 10 && !exists && candidates.some((c) => isChecked(`${c.kind}.${c.key}`, c.checked));
+  const ticked = candidates.filter((c) => isChecked(`${c.kind}.${c.key}`, c.checked)).length;
+  const ready = title.trim().length >= 10 && !exists && chapter !== '' && ticked > 0;
   return (
     <div className="new-case" data-testid="new-case">
       <h4>Save this patient as a regression case</h4>
       <label>Describe the case as a sentence a clinician can verify<input value={title} onChange={(e) => setTitle(e.target.value)} placeholder="A Child-Pugh A patient with a single 3 cm tumor gets resection." /></label>
       <div className="muted small">File: cases/{chapter}/{id || '…'}.json {exists ? <b className="error-text">(a case with this name exists)</b> : null}</div>
-      <label>Chapter<select value={chapter} onChange={(e) => setChapter(e.target.value)}>{chapters.map((c) => <option key={c.id} value={c.id}>{c.title}</option>)}</select></label>
-      <p className="muted small">Tick the results you have checked and expect; they become the case’s expected outcome.</p>
+      <label>Chapter<select data-testid="new-case-chapter" value={chapter} onChange={(e) => setChapter(e.target.value)}><option value="">Choose the chapter…</option>{chapters.map((c) => <option key={c.id} value={c.id}>{c.title}</option>)}</select></label>
+      <p className="muted small">Tick each result you have checked against the guideline and expect; only those become the case’s expected outcome (nothing is ticked for you). {ticked} ticked.</p>
       <ul className="expect-list">
         {candidates.map((c) => {
           const k = `${c.kind}.${c.key}`;
@@ -284,7 +286,7 @@ export function CaseView({ g, doc, onFacts, onSaveNew, adhoc, changed = [] }: {
         ) : null}
         {result ? (
           <>
-            {saving ? <NewCaseForm g={g} facts={facts} onSave={(p, c) => { onSaveNew(p, c); setSaving(false); }} onCancel={() => setSaving(false)} />
+            {saving ? <NewCaseForm g={g} facts={facts} chapter={adhoc ? '' : g.origins[`case:${doc.id}`]?.folder.split('/')[0]} onSave={(p, c) => { onSaveNew(p, c); setSaving(false); }} onCancel={() => setSaving(false)} />
               : <button className="save-new" onClick={() => setSaving(true)}>{adhoc ? 'Save this patient as a new case…' : 'Save as a new case…'}</button>}
             <ResultSummary g={g} result={result} focus={focusOf(doc, changed)} />
             <h4>How the result was reached</h4>

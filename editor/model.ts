@@ -88,6 +88,7 @@ const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id 
  * only the manifest is shared), so that an edit costs the same with 60 or 1,000 cases.
  */
 export function withDrafts(base: Guideline, manifest: SourceFile | undefined, drafts: SourceFile[]): { guideline: Guideline; findings: Finding[] } {
+  drafts = drafts.filter((d) => d.path !== 'manifest.json'); // the manifest stays the base's (the Review view reads a drafted one)
   if (!drafts.length) return { guideline: base, findings: [] };
   const parsed = parseSource(manifest ? [manifest, ...drafts] : drafts);
   const paths = new Set(drafts.map((d) => d.path));

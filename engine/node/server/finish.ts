@@ -99,7 +99,7 @@ export async function finishSave(ctx: SaveContext, request: SaveRequest): Promis
     if (version !== c.version) conflicts.push({ path: c.path, version, text: current ?? null, mine: c.text });
   }
   if (conflicts.length) {
-    return { status: 409, body: { error: `Not saved: ${conflicts.map((c) => c.path).join(', ')} changed on disk since you opened ${conflicts.length > 1 ? 'them' : 'it'} (another tab, another person or a git pull). Your drafts are kept.`, conflicts } };
+    return { status: 409, body: { error: `Someone else changed this file since you opened it (another tab, another person or a git pull): ${conflicts.map((c) => c.path).join(', ')}. Your edit was not written; it is kept as a draft.`, conflicts } };
   }
   // 2. documents and the checker
   const docs: { path: string; text: string }[] = [];
@@ -114,6 +114,8 @@ export async function finishSave(ctx: SaveContext, request: SaveRequest): Promis
     if (!('doc' in parsed)) return { status: parsed.status, body: parsed.body as Record<string, unknown> };
     docs.push({ path: c.path, text: formatDocument(parsed.doc) });
   }
+  const checked = ctx.validate(docs);
+  if (checked.fresh.length) return { status: 422, body: { error: `Not saved: the edit has ${checked.fresh.length} problem${checked.fresh.length > 1 ? 's' : ''}.`, findings: checked.fresh } };
   // 3. the cases
   const files = ctx.list();
   const byPath = new Map(files.map((f) => [f.path, f.text]));
@@ -148,7 +150,8 @@ export async function finishSave(ctx: SaveContext, request: SaveRequest): Promis
     ].filter(Boolean);
     return { status: 422, body: { error: `Not saved: ${parts.join('; ')}.`, moved, failing } };
   }
-  const { fresh, warnings } = ctx.validate(docs);
+  // The accepted cases' new texts are checked too (a case's expectations must name what exists).
+  const { fresh, warnings } = acceptedCases.length ? ctx.validate(docs) : checked;
   if (fresh.length) return { status: 422, body: { error: `Not saved: the edit has ${fresh.length} problem${fresh.length > 1 ? 's' : ''}.`, findings: fresh } };
   // The accepted cases, run again: a save is only written when every case passes.
   if (acceptedCases.length) {
