@@ -90,7 +90,7 @@ describe('a finishing save (POST /api/save)', () => {
     expect(t.code).toBe(0);
   });
 
-  it('refuses a stale version with both texts (409), a path outside the guideline (403), and a save whose case cannot evaluate (422 failing)', async () => {
+  it('refuses a stale version with both texts (409), a path outside the guideline (403), and a case whose facts cannot evaluate (422 with the checker's finding, nothing written)', async () => {
     const { dir, client } = await setup();
     const node = readFileSync(join(dir, NODE), 'utf8');
     const stale = await client.send('POST', '/api/save', { changes: [{ path: NODE, text: raised(node), version: 'f'.repeat(64) }] });
@@ -100,7 +100,7 @@ describe('a finishing save (POST /api/save)', () => {
     const c = readFileSync(join(dir, CASE), 'utf8');
     const bad = await client.send('POST', '/api/save', { changes: [{ path: CASE, text: c.replace('"albumin": 4', '"albumin": 400'), version: versionOf(c) }] });
     expect(bad.status).toBe(422);
-    expect(bad.json().failing.map((f: { id: string }) => f.id)).toEqual(['good_liver_is_treated']);
+    expect(bad.json().findings.map((f: { code: string; file: string }) => `${f.code} ${f.file}`)).toEqual([`case-facts ${CASE}`]);
   });
 
   it('a new case saved through it gets its golden trace, so `guideline test` passes at once', async () => {

@@ -1,7 +1,7 @@
 // The authoring wing: for the committee. Source files, the checker, formatting, cases, coverage,
 // comparison and the interpretation register. May import the runtime.
 export { parseSource, type SourceFile, type ParsedSource } from './source.ts';
-export { check, checkExpression } from './check.ts';
+export { check, checkExpression, checkSource } from './check.ts';
 export { runCase, runCases, compareExpectations, type CaseRun, type Mismatch } from './cases.ts';
 export { acceptOutcomes, allAccepted, type AcceptedOutcome } from './accept.ts';
 export { goldenOf } from './golden.ts';

@@ -16,7 +16,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { check } from '../authoring/check.ts';
+import { checkSource } from '../authoring/check.ts';
 import { formatDocument } from '../authoring/format.ts';
 import { parseSource, type SourceFile } from '../authoring/source.ts';
 import type { Finding } from '../runtime/types.ts';
@@ -135,7 +135,7 @@ const key = (f: Finding) => `${f.code}\u0000${f.file ?? ''}\u0000${f.pointer}\u0
 
 function findingsOf(files: SourceFile[]): Finding[] {
   const { guideline, findings } = parseSource(files);
-  return [...findings, ...check(guideline)];
+  return checkSource({ guideline, findings });
 }
 
 /** Parse a document sent by a client: too deep, too large or not JSON gives a 4xx, never a crash. */
