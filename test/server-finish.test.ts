@@ -90,7 +90,7 @@ describe('a finishing save (POST /api/save)', () => {
     expect(t.code).toBe(0);
   });
 
-  it('refuses a stale version with both texts (409), a path outside the guideline (403), and a case whose facts cannot evaluate (422 with the checker's finding, nothing written)', async () => {
+  it('refuses a stale version with both texts (409), a path outside the guideline (403), and a case whose facts cannot evaluate (422 with the checker finding, nothing written)', async () => {
     const { dir, client } = await setup();
     const node = readFileSync(join(dir, NODE), 'utf8');
     const stale = await client.send('POST', '/api/save', { changes: [{ path: NODE, text: raised(node), version: 'f'.repeat(64) }] });
