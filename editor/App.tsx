@@ -58,6 +58,8 @@ export function App({ session = { mode: 'local' } }: { session?: Session }) {
   const seq = useRef(0);
   const editAt = useRef(new Map<number, number>());
   const lastEdit = useRef(0);
+  /** a comparison is running: the next edit waits a little (typing coalesces); an idle worker starts at once */
+  const busy = useRef(false);
 
   const open = useCallback((path: string) => { location.hash = `#/${path}`; }, []);
   useEffect(() => {
@@ -116,6 +118,7 @@ export function App({ session = { mode: 'local' } }: { session?: Session }) {
         const got = [...(answers.get(ev.data.seq) ?? []), ev.data];
         if (got.length < ws.length) { answers.set(ev.data.seq, got); return; }
         answers.clear();
+        busy.current = false;
         setImpact(joinAnswers(got));
         setPending(false);
       };
@@ -134,10 +137,11 @@ export function App({ session = { mode: 'local' } }: { session?: Session }) {
     setPending(true);
     const t = setTimeout(() => {
       const n = ++seq.current;
+      busy.current = true;
       editAt.current.set(n, lastEdit.current);
       const message = { type: 'draft', seq: n, drafts: [...drafts].map(([path, d]) => ({ path, text: d.text })) } satisfies WorkerIn;
       for (const w of workers.current) w.postMessage(message);
-    }, 150);
+    }, busy.current ? 150 : 0);
     return () => clearTimeout(t);
   }, [drafts, saved]);
   useEffect(() => {

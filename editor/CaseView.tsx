@@ -6,6 +6,7 @@ import { evaluate, EngineError, recommendFromResult, type Case, type EvaluationR
 import { isRule, outcomeLabel, ruleLabel, showValue, slug, STATUS_WORDS } from './model.ts';
 import { Grade } from './Readable.tsx';
 import { TraceTree } from './Trace.tsx';
+import { factName, humanize, needsText } from './words.ts';
 
 function FactField({ input, value, onChange }: { input: InputDef; value: JsonValue | undefined; onChange: (v: JsonValue | undefined) => void }) {
   const [text, setText] = useState<string | undefined>(undefined);
@@ -106,7 +107,7 @@ function Recommendations({ g, result }: { g: Guideline; result: EvaluationResult
       </ul>
       {p.conflicts.length ? (
         <ul className="outcomes" data-group="conflicts">
-          {p.conflicts.map((c) => <li key={`${c.offeredBy}|${c.against}`} className="undecided">⚠ {c.intervention}: {c.reason}</li>)}
+          {p.conflicts.map((c) => <li key={`${c.offeredBy}|${c.against}`} className="undecided">⚠ {p.recommendations.find((i) => i.intervention === c.intervention)?.label ?? humanize(g, c.intervention)}: {humanize(g, c.reason)}</li>)}
         </ul>
       ) : null}
       {p.against.length ? (
@@ -147,7 +148,7 @@ export function ResultSummary({ g, result, focus = [] }: { g: Guideline; result:
     const v = result.values[id];
     return <tr key={id} data-value={id}><td>{defs.get(id)?.title ?? id}</td><td className={v?.missing ? 'undecided-text' : ''}>{showValue(g, id, v?.missing ? { undecided: v.missing } : v?.value)}</td></tr>;
   };
-  const needs = (missing: string[] | undefined) => (missing ?? []).map((m) => g.inputs.find((i) => i.id === m.split(/[.[]/)[0])?.title ?? m).join(', ');
+  const needs = (missing: string[] | undefined) => needsText(g, missing);
   return (
     <div className="result">
       {focusDefs.length || focusRules.length ? (
@@ -182,7 +183,7 @@ export function ResultSummary({ g, result, focus = [] }: { g: Guideline; result:
       </details>
       {outside.length ? (
         <details data-group="result-outside"><summary><b>Not for this patient: outside the rule's population ({outside.length})</b></summary>
-          <ul className="outcomes">{outside.map((r) => <li key={r.id} className="not-in-population">{ruleLabel(r, r.id)} <span className="meta">({result.rules[r.id].population})</span></li>)}</ul>
+          <ul className="outcomes">{outside.map((r) => <li key={r.id} className="not-in-population">{ruleLabel(r, r.id)} <span className="meta">({factName(g, result.rules[r.id].population ?? '')})</span></li>)}</ul>
         </details>
       ) : null}
     </div>

@@ -35,7 +35,7 @@ export const STATUS_WORDS: Record<string, string> = {
 
 export function showValue(g: Guideline, id: string, v: JsonValue | { undecided: string[] } | undefined): string {
   if (v === undefined || v === null) return '—';
-  if (typeof v === 'object' && !Array.isArray(v) && 'undecided' in v) return `undecided (needs ${(v.undecided as string[]).join(', ')})`;
+  if (typeof v === 'object' && !Array.isArray(v) && 'undecided' in v) return `undecided (needs ${[...new Set((v.undecided as string[]).map((m) => { const i = g.inputs.find((x) => x.id === m.split(/[.[]/)[0]); return i ? `${i.title}${i.unit && i.type === 'number' ? ` (${i.unit})` : ''}` : g.nodes.find((n) => n.id === m)?.title ?? m; }))].join(', ')})`;
   const item = g.nodes.find((n) => n.id === id) ?? g.inputs.find((i) => i.id === id);
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
   if (typeof v === 'string') {

@@ -21,6 +21,8 @@ const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.mi
 const h = await harness();
 const { ctx, external, errors } = await context(h.browser);
 const page = await ctx.newPage();
+// The machine running CI may be slow and shared: generous waits (a save runs every case twice).
+page.setDefaultTimeout(120000);
 const results: { name: string; ok: boolean; error?: string }[] = [];
 const disk = (path: string) => readFileSync(join(h.dir, path), 'utf8');
 const golden = (id: string) => readFileSync(join(h.golden, `${id}.json`), 'utf8');
