@@ -61,15 +61,25 @@ function FactField({ input, value, onChange }: { input: InputDef; value: JsonVal
   );
 }
 
+/** The order a clinician takes a history in: liver function, the tumour, performance, history; then the rest. */
+const CLINICAL_ORDER = ['liver-function', 'tumor', 'staging', 'portal-hypertension', 'performance', 'patient-background', 'treatment-history', 'response-assessment'];
+const rank = (grp: string) => { const k = CLINICAL_ORDER.indexOf(grp); return k < 0 ? CLINICAL_ORDER.length : k; };
+
 export function FactsForm({ g, facts, onChange }: { g: Guideline; facts: Record<string, JsonValue>; onChange: (f: Record<string, JsonValue>) => void }) {
+  const [q, setQ] = useState('');
+  const query = q.trim().toLowerCase();
   const groups = new Map<string, InputDef[]>();
   for (const i of g.inputs) {
+    if (query && !`${i.id} ${i.title} ${i.description ?? ''} ${i.unit ?? ''}`.toLowerCase().includes(query)) continue;
     const grp = g.origins[`input:${i.id}`]?.folder ?? 'other';
     groups.set(grp, [...(groups.get(grp) ?? []), i]);
   }
+  const ordered = [...groups].sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
   return (
     <div className="facts-form">
-      {[...groups].map(([grp, inputs]) => (
+      <input type="search" className="facts-search" data-testid="facts-search" aria-label="Search the patient facts" placeholder="Search facts (e.g. albumin, ECOG)" value={q} onChange={(e) => setQ(e.target.value)} />
+      {query && !ordered.length ? <p className="muted small">No fact matches “{q}”.</p> : null}
+      {ordered.map(([grp, inputs]) => (
         <fieldset key={grp}>
           <legend>{grp.replace(/-/g, ' ')}</legend>
           {inputs.map((i) => (
