@@ -14,6 +14,8 @@ const CASE_3_5 = 'albumin_3_5_scores_2_points';
 const h = await harness();
 const { ctx, external, errors } = await context(h.browser);
 const page = await ctx.newPage();
+// A save runs every case (finishing save): generous waits on a slow, shared machine.
+page.setDefaultTimeout(120000);
 const results: { name: string; ok: boolean; error?: string }[] = [];
 
 async function test(name: string, fn: () => Promise<void>) {
@@ -55,7 +57,7 @@ async function impactSettled(p: Page) {
   await p.waitForFunction(() => {
     const el = document.querySelector('[data-testid="impact"]');
     return el && el.getAttribute('data-pending') === 'false' && Number(el.getAttribute('data-seq')) > 0;
-  }, undefined, { timeout: 15000 });
+  }, undefined, { timeout: 120000 });
 }
 
 console.log('editor e2e');
@@ -131,7 +133,7 @@ await test('node view shows the rule in words beside the JSON, with completion a
 
 await test('changing the Child-Pugh albumin threshold names the cases that change, before → after', async () => {
   await setText(page, JSON.stringify(albuminDoc(3.4), null, 2));
-  await page.waitForSelector(`.impact-case[data-case="${CASE_3_5}"]`, { timeout: 15000 });
+  await page.waitForSelector(`.impact-case[data-case="${CASE_3_5}"]`, { timeout: 120000 });
   const card = await page.textContent(`.impact-case[data-case="${CASE_3_5}"]`);
   assert(card?.includes('Child-Pugh points for albumin') && card.includes('2 points') && card.includes('1 point'), `before/after in the card: ${card}`);
   assert(card?.includes('Child-Pugh score'), 'the score change is listed too');
@@ -183,7 +185,7 @@ await test('the Review view lists the changed threshold, the cases it moves and 
   await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: h.server.url.replace(/\/$/, '') });
   await page.click('[data-testid="review-link"]');
   await page.waitForSelector('[data-testid="review"]');
-  await page.waitForSelector('.rv-entity[data-node="child_pugh_albumin_points"]', { timeout: 15000 });
+  await page.waitForSelector('.rv-entity[data-node="child_pugh_albumin_points"]', { timeout: 120000 });
   const entity = await page.textContent('.rv-entity[data-node="child_pugh_albumin_points"]');
   assert(entity?.includes('Child-Pugh points for albumin'), `node named: ${entity}`);
   const threshold = await page.textContent('.rv-entity[data-node="child_pugh_albumin_points"] .rv-change[data-category="threshold"]');
@@ -218,7 +220,7 @@ await test('a grade change shows in the Review view as a downgrade', async () =>
   await setText(page, JSON.stringify(doc, null, 2));
   await page.waitForSelector('[data-testid="state"]:text("Unsaved draft")');
   await page.click('[data-testid="review-link"]');
-  await page.waitForSelector('.rv-entity[data-node="hepatic_resection_1"] .rv-change[data-category="grade"]', { timeout: 15000 });
+  await page.waitForSelector('.rv-entity[data-node="hepatic_resection_1"] .rv-change[data-category="grade"]', { timeout: 120000 });
   const grade = await page.textContent('.rv-entity[data-node="hepatic_resection_1"] .rv-change[data-category="grade"]');
   assert(grade?.includes('A1') && grade.includes('A2') && grade.includes('downgrade'), `A1 → A2 as a downgrade: ${grade}`);
   assert(await page.locator('.rv-entity[data-node="child_pugh_albumin_points"]').count() === 1, 'both drafts are reviewed together');
@@ -240,14 +242,14 @@ await test('an invalid edit shows a marker and is not written to disk', async ()
   await page.waitForFunction(() => {
     const m = window.__editor!.getModel()!;
     return window.__monaco!.editor.getModelMarkers({ resource: m.uri }).some((x) => /colour/.test(x.message));
-  }, undefined, { timeout: 10000 });
+  }, undefined, { timeout: 120000 });
   delete doc.colour;
   doc.expr.if[0]['>'][0] = { var: 'albumine' };
   await setText(page, JSON.stringify(doc, null, 2));
   await page.waitForFunction(() => {
     const m = window.__editor!.getModel()!;
     return window.__monaco!.editor.getModelMarkers({ resource: m.uri, owner: 'guideline-checker' }).some((x) => x.message.includes('albumine') && x.startLineNumber > 5);
-  }, undefined, { timeout: 10000 });
+  }, undefined, { timeout: 120000 });
   await page.waitForSelector('.monaco-editor .squiggly-error');
   await page.click('[data-testid="save"]');
   await page.waitForSelector('[data-testid="notice-error"]');
@@ -340,7 +342,7 @@ await test('an ad-hoc patient is saved as a new case after ticking its expected 
   await shot(page, '10-new-case');
   await page.click('[data-testid="new-case"] button.primary');
   const path = 'cases/treatment-overview/albumin_3_2_g_dl_with_normal_bilirubin_is_child_pugh_class_a.json';
-  await page.waitForFunction((p) => location.hash === `#/${p}`, path, { timeout: 10000 }).catch(() => {});
+  await page.waitForFunction((p) => location.hash === `#/${p}`, path, { timeout: 120000 }).catch(() => {});
   assert(existsSync(join(h.dir, path)), `new case file written at ${path}`);
   const c = JSON.parse(disk(path));
   assert(c.facts.albumin === 3.2 && c.expect.values?.child_pugh_class === 'A', `facts and expected class: ${JSON.stringify(c)}`);
