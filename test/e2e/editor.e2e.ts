@@ -300,6 +300,7 @@ await test("a second tab's stale save is refused with a clear message", async ()
   // Another person (separate browser storage) saves the same node first.
   const other = await context(h.browser);
   const p2 = await other.ctx.newPage();
+  p2.setDefaultTimeout(120000);
   await openNode(p2, NODE);
   const doc = JSON.parse(disk(NODE));
   doc.title = 'Child-Pugh points for serum albumin';
