@@ -6,6 +6,7 @@ import { evaluate, EngineError, recommendFromResult, type Case, type EvaluationR
 import { isRule, outcomeLabel, ruleLabel, showValue, slug, STATUS_WORDS } from './model.ts';
 import { Grade } from './Readable.tsx';
 import { TraceTree } from './Trace.tsx';
+import { factName, humanize, needsText } from './words.ts';
 
 function FactField({ input, value, onChange }: { input: InputDef; value: JsonValue | undefined; onChange: (v: JsonValue | undefined) => void }) {
   const [text, setText] = useState<string | undefined>(undefined);
@@ -60,15 +61,25 @@ function FactField({ input, value, onChange }: { input: InputDef; value: JsonVal
   );
 }
 
+/** The order a clinician takes a history in: liver function, the tumour, performance, history; then the rest. */
+const CLINICAL_ORDER = ['liver-function', 'tumor', 'staging', 'portal-hypertension', 'performance', 'patient-background', 'treatment-history', 'response-assessment'];
+const rank = (grp: string) => { const k = CLINICAL_ORDER.indexOf(grp); return k < 0 ? CLINICAL_ORDER.length : k; };
+
 export function FactsForm({ g, facts, onChange }: { g: Guideline; facts: Record<string, JsonValue>; onChange: (f: Record<string, JsonValue>) => void }) {
+  const [q, setQ] = useState('');
+  const query = q.trim().toLowerCase();
   const groups = new Map<string, InputDef[]>();
   for (const i of g.inputs) {
+    if (query && !`${i.id} ${i.title} ${i.description ?? ''} ${i.unit ?? ''}`.toLowerCase().includes(query)) continue;
     const grp = g.origins[`input:${i.id}`]?.folder ?? 'other';
     groups.set(grp, [...(groups.get(grp) ?? []), i]);
   }
+  const ordered = [...groups].sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
   return (
     <div className="facts-form">
-      {[...groups].map(([grp, inputs]) => (
+      <input type="search" className="facts-search" data-testid="facts-search" aria-label="Search the patient facts" placeholder="Search facts (e.g. albumin, ECOG)" value={q} onChange={(e) => setQ(e.target.value)} />
+      {query && !ordered.length ? <p className="muted small">No fact matches “{q}”.</p> : null}
+      {ordered.map(([grp, inputs]) => (
         <fieldset key={grp}>
           <legend>{grp.replace(/-/g, ' ')}</legend>
           {inputs.map((i) => (
@@ -106,7 +117,7 @@ function Recommendations({ g, result }: { g: Guideline; result: EvaluationResult
       </ul>
       {p.conflicts.length ? (
         <ul className="outcomes" data-group="conflicts">
-          {p.conflicts.map((c) => <li key={`${c.offeredBy}|${c.against}`} className="undecided">⚠ {c.intervention}: {c.reason}</li>)}
+          {p.conflicts.map((c) => <li key={`${c.offeredBy}|${c.against}`} className="undecided">⚠ {p.recommendations.find((i) => i.intervention === c.intervention)?.label ?? humanize(g, c.intervention)}: {humanize(g, c.reason)}</li>)}
         </ul>
       ) : null}
       {p.against.length ? (
@@ -147,7 +158,7 @@ export function ResultSummary({ g, result, focus = [] }: { g: Guideline; result:
     const v = result.values[id];
     return <tr key={id} data-value={id}><td>{defs.get(id)?.title ?? id}</td><td className={v?.missing ? 'undecided-text' : ''}>{showValue(g, id, v?.missing ? { undecided: v.missing } : v?.value)}</td></tr>;
   };
-  const needs = (missing: string[] | undefined) => (missing ?? []).map((m) => g.inputs.find((i) => i.id === m.split(/[.[]/)[0])?.title ?? m).join(', ');
+  const needs = (missing: string[] | undefined) => needsText(g, missing);
   return (
     <div className="result">
       {focusDefs.length || focusRules.length ? (
@@ -182,7 +193,7 @@ export function ResultSummary({ g, result, focus = [] }: { g: Guideline; result:
       </details>
       {outside.length ? (
         <details data-group="result-outside"><summary><b>Not for this patient: outside the rule's population ({outside.length})</b></summary>
-          <ul className="outcomes">{outside.map((r) => <li key={r.id} className="not-in-population">{ruleLabel(r, r.id)} <span className="meta">({result.rules[r.id].population})</span></li>)}</ul>
+          <ul className="outcomes">{outside.map((r) => <li key={r.id} className="not-in-population">{ruleLabel(r, r.id)} <span className="meta">({factName(g, result.rules[r.id].population ?? '')})</span></li>)}</ul>
         </details>
       ) : null}
     </div>
@@ -190,18 +201,19 @@ export function ResultSummary({ g, result, focus = [] }: { g: Guideline; result:
 }
 
 /** Choosing the expected outcome of a new case: the committee member ticks what they verified. */
-export function NewCaseForm({ g, facts, onSave, onCancel }: { g: Guideline; facts: Record<string, JsonValue>; onSave: (path: string, c: Case) => void; onCancel: () => void }) {
+export function NewCaseForm({ g, facts, onSave, onCancel, chapter: initialChapter = '' }: { g: Guideline; facts: Record<string, JsonValue>; onSave: (path: string, c: Case) => void; onCancel: () => void; chapter?: string }) {
   const { result } = useMemo(() => run(g, facts), [g, facts]);
   const chapters = g.manifest.chapters;
   const [title, setTitle] = useState('');
-  const [chapter, setChapter] = useState(chapters.find((c) => g.cases.some((x) => g.origins[`case:${x.id}`]?.folder === c.id))?.id ?? chapters[0]?.id ?? '');
+  // No default chapter for a new patient (the member says where the case belongs); a copy of a case stays in its chapter.
+  const [chapter, setChapter] = useState(chapters.some((c) => c.id === initialChapter) ? initialChapter : '');
   const candidates = useMemo(() => {
     if (!result) return [] as { key: string; label: string; kind: 'values' | 'outcomes'; value: JsonValue; checked: boolean }[];
     const out: { key: string; label: string; kind: 'values' | 'outcomes'; value: JsonValue; checked: boolean }[] = [];
-    for (const d of g.nodes) if (d.kind === 'definition' && d.public && result.values[d.id]?.value !== undefined) out.push({ key: d.id, label: `${d.title} = ${showValue(g, d.id, result.values[d.id].value)}`, kind: 'values', value: result.values[d.id].value!, checked: true });
+    for (const d of g.nodes) if (d.kind === 'definition' && d.public && result.values[d.id]?.value !== undefined) out.push({ key: d.id, label: `${d.title} = ${showValue(g, d.id, result.values[d.id].value)}`, kind: 'values', value: result.values[d.id].value!, checked: false });
     for (const r of g.nodes.filter(isRule)) {
       const s = result.rules[r.id]?.status;
-      if (s) out.push({ key: r.id, label: `${outcomeLabel(g, r.id)} ${STATUS_WORDS[s]}`, kind: 'outcomes', value: s, checked: s !== 'does-not-apply' });
+      if (s) out.push({ key: r.id, label: `${outcomeLabel(g, r.id)} ${STATUS_WORDS[s]}`, kind: 'outcomes', value: s, checked: false });
     }
     return out;
   }, [g, result]);
@@ -209,14 +221,15 @@ export function NewCaseForm({ g, facts, onSave, onCancel }: { g: Guideline; fact
   const isChecked = (k: string, d: boolean) => checked[k] ?? d;
   const id = slug(title);
   const exists = g.cases.some((c) => c.id === id);
-  const ready = title.trim().length >= 10 && !exists && candidates.some((c) => isChecked(`${c.kind}.${c.key}`, c.checked));
+  const ticked = candidates.filter((c) => isChecked(`${c.kind}.${c.key}`, c.checked)).length;
+  const ready = title.trim().length >= 10 && !exists && chapter !== '' && ticked > 0;
   return (
     <div className="new-case" data-testid="new-case">
       <h4>Save this patient as a regression case</h4>
       <label>Describe the case as a sentence a clinician can verify<input value={title} onChange={(e) => setTitle(e.target.value)} placeholder="A Child-Pugh A patient with a single 3 cm tumor gets resection." /></label>
       <div className="muted small">File: cases/{chapter}/{id || '…'}.json {exists ? <b className="error-text">(a case with this name exists)</b> : null}</div>
-      <label>Chapter<select value={chapter} onChange={(e) => setChapter(e.target.value)}>{chapters.map((c) => <option key={c.id} value={c.id}>{c.title}</option>)}</select></label>
-      <p className="muted small">Tick the results you have checked and expect; they become the case’s expected outcome.</p>
+      <label>Chapter<select data-testid="new-case-chapter" value={chapter} onChange={(e) => setChapter(e.target.value)}><option value="">Choose the chapter…</option>{chapters.map((c) => <option key={c.id} value={c.id}>{c.title}</option>)}</select></label>
+      <p className="muted small">Tick each result you have checked against the guideline and expect; only those become the case’s expected outcome (nothing is ticked for you). {ticked} ticked.</p>
       <ul className="expect-list">
         {candidates.map((c) => {
           const k = `${c.kind}.${c.key}`;
@@ -284,7 +297,7 @@ export function CaseView({ g, doc, onFacts, onSaveNew, adhoc, changed = [] }: {
         ) : null}
         {result ? (
           <>
-            {saving ? <NewCaseForm g={g} facts={facts} onSave={(p, c) => { onSaveNew(p, c); setSaving(false); }} onCancel={() => setSaving(false)} />
+            {saving ? <NewCaseForm g={g} facts={facts} chapter={adhoc ? '' : g.origins[`case:${doc.id}`]?.folder.split('/')[0]} onSave={(p, c) => { onSaveNew(p, c); setSaving(false); }} onCancel={() => setSaving(false)} />
               : <button className="save-new" onClick={() => setSaving(true)}>{adhoc ? 'Save this patient as a new case…' : 'Save as a new case…'}</button>}
             <ResultSummary g={g} result={result} focus={focusOf(doc, changed)} />
             <h4>How the result was reached</h4>

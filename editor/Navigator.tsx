@@ -18,6 +18,18 @@ function grades(n: GuidelineNode): string[] {
   return isRule(n) ? [...new Set(n.clauses.map((c) => c.grade ?? ''))].filter(Boolean) : [];
 }
 
+/** Arrow keys move between the navigator's items (Tab reaches the list, Enter opens an item). */
+function moveFocus(e: React.KeyboardEvent<HTMLDivElement>) {
+  if (!['ArrowDown', 'ArrowUp', 'Home', 'End'].includes(e.key)) return;
+  const links = [...e.currentTarget.querySelectorAll<HTMLElement>('.nav-link, summary')].filter((el) => el.offsetParent !== null);
+  const at = links.indexOf(document.activeElement as HTMLElement);
+  if (at < 0) return;
+  e.preventDefault();
+  const next = e.key === 'Home' ? 0 : e.key === 'End' ? links.length - 1 : Math.max(0, Math.min(links.length - 1, at + (e.key === 'ArrowDown' ? 1 : -1)));
+  links[next].focus();
+  links[next].scrollIntoView({ block: 'nearest' });
+}
+
 export function Navigator({ g, selected, drafts, onOpen, onNewPatient }: {
   g: Guideline; selected: string | null; drafts: Set<string>; onOpen: (path: string) => void; onNewPatient: () => void;
 }) {
@@ -27,8 +39,10 @@ export function Navigator({ g, selected, drafts, onOpen, onNewPatient }: {
   const match = (n: GuidelineNode) => !query || (isGrade && query.length === 2 ? grades(n).some((x) => x.toLowerCase() === query) : isGrade ? grades(n).some((x) => x.toLowerCase().startsWith(query)) || nodeText(n).includes(query) : nodeText(n).includes(query));
   const pathOf = (kind: string, id: string) => g.origins[`${kind}:${id}`]?.file ?? '';
   const item = (path: string, content: React.ReactNode, key: string) => (
-    <li key={key} className={`nav-item ${selected === path ? 'selected' : ''}`} onClick={() => onOpen(path)} data-path={path}>
-      {content}{drafts.has(path) ? <span className="draft-dot" title="unsaved draft">●</span> : null}
+    <li key={key} className={`nav-item ${selected === path ? 'selected' : ''}`} data-path={path}>
+      <a className="nav-link" href={`#/${path}`} aria-current={selected === path ? 'page' : undefined} onClick={(e) => { e.preventDefault(); onOpen(path); }}>
+        {content}{drafts.has(path) ? <span className="draft-dot" title="unsaved draft" aria-label="unsaved draft">●</span> : null}
+      </a>
     </li>
   );
   const chapterOf = (n: GuidelineNode) => g.origins[`node:${n.id}`]?.folder.split('/')[0];
@@ -47,7 +61,7 @@ export function Navigator({ g, selected, drafts, onOpen, onNewPatient }: {
   return (
     <nav className="navigator">
       <input className="search" type="search" placeholder="Search text, id or grade (e.g. A1)" value={q} onChange={(e) => setQ(e.target.value)} aria-label="Search" />
-      <div className="nav-scroll">
+      <div className="nav-scroll" onKeyDown={moveFocus}>
         {g.manifest.chapters.map((ch) => {
           const nodes = g.nodes.filter((n) => chapterOf(n) === ch.id && match(n));
           if (!nodes.length) return null;

@@ -10,6 +10,8 @@ import type { SavedFile } from './model.ts';
 import { outcomeLabel, showValue, STATUS_WORDS } from './model.ts';
 import { Grade } from './Readable.tsx';
 import type { ReviewIn, ReviewOut } from './review.worker.ts';
+import { VersionPanel } from './VersionPanel.tsx';
+import { humanize } from './words.ts';
 
 const KIND_WORDS: Record<string, string> = {
   manifest: 'Guideline manifest', input: 'Patient fact', recommendation: 'Recommendation', 'practice-point': 'Practice point',
@@ -103,7 +105,7 @@ function Entity({ e, onOpen }: { e: EntityDiff; onOpen: (path: string) => void }
   );
 }
 
-function Version({ d }: { d: GuidelineDiff }) {
+function Version({ d, g }: { d: GuidelineDiff; g: Guideline }) {
   const b = d.bump;
   const needed = suggestVersion(b.base, b.required);
   const [showAll, setShowAll] = useState(false);
@@ -120,7 +122,7 @@ function Version({ d }: { d: GuidelineDiff }) {
       {b.reasons.length ? (
         <>
           <div className="small"><b>Why</b></div>
-          <ul className="rv-reasons">{reasons.map((r, i) => <li key={i}><span className={`rv-level lvl-${r.level}`}>{r.level}</span> {r.text}</li>)}</ul>
+          <ul className="rv-reasons">{reasons.map((r, i) => <li key={i}><span className={`rv-level lvl-${r.level}`}>{r.level}</span> {humanize(g, r.text)}</li>)}</ul>
           {b.reasons.length > reasons.length ? <button className="link" onClick={() => setShowAll(true)}>Show all {b.reasons.length} reasons</button> : null}
         </>
       ) : null}
@@ -128,9 +130,11 @@ function Version({ d }: { d: GuidelineDiff }) {
   );
 }
 
-export function ReviewView({ saved, drafts, g, blocked, onOpen, onOpenCase }: {
+export function ReviewView({ saved, drafts, g, blocked, onOpen, onOpenCase, onEdit, onSaveAll, notice }: {
   saved: Map<string, SavedFile>; drafts: Map<string, Draft>; g: Guideline; blocked: boolean;
   onOpen: (path: string) => void; onOpenCase: (id: string) => void;
+  /** finishing the change (VersionPanel): edit the manifest or CHANGELOG draft, save every draft */
+  onEdit?: (path: string, text: string) => void; onSaveAll?: () => void; notice?: React.ReactNode;
 }) {
   const worker = useRef<Worker>(null);
   const seq = useRef(0);
@@ -187,7 +191,8 @@ export function ReviewView({ saved, drafts, g, blocked, onOpen, onOpenCase }: {
     body = (
       <>
         {blocked ? <div className="banner error">The draft has problems (see the marked lines); it cannot be saved as it is. The comparison below shows it anyway.</div> : null}
-        <Version d={d} />
+        <Version d={d} g={g} />
+        {onEdit && onSaveAll ? <VersionPanel d={d} saved={saved} drafts={drafts} onEdit={onEdit} onSaveAll={onSaveAll} /> : null}
         <h3 className="rv-h">What changed <span className="muted small">({nodes.length} item{nodes.length === 1 ? '' : 's'})</span></h3>
         {nodes.length ? nodes.map((e) => <Entity key={`${e.kind}:${e.id}`} e={e} onOpen={onOpen} />) : <p className="muted">No recommendation, definition or patient fact changed.</p>}
         <h3 className="rv-h">Regression cases whose outcome moves <span className="muted small">({d.outcomes.changed.length} of {d.outcomes.casesCompared})</span></h3>
@@ -234,6 +239,7 @@ export function ReviewView({ saved, drafts, g, blocked, onOpen, onOpenCase }: {
           <button className="primary" data-testid="copy-markdown" disabled={!out?.markdown} onClick={copy}>Copy as Markdown</button>
         </div>
       </div>
+      {notice}
       {body}
     </div>
   );

@@ -3,6 +3,7 @@
 // three groups: what the case is about (with what it is computed from), the recommendations that
 // apply, and everything else (collapsed).
 import { describe, formatCitation, vocabularyOf, type EvaluationResult, type Guideline, type GuidelineNode, type JsonValue, type TraceEvent } from '../engine/runtime/index.ts';
+import { needsText } from './words.ts';
 import { atPointer, isRule, ruleLabel, showValue } from './model.ts';
 import { Grade } from './Readable.tsx';
 
@@ -53,7 +54,7 @@ function Row({ t, doc, g }: { t: TNode; doc: unknown; g: Guideline }) {
     const sub = atPointer(doc, ev.pointer);
     try { label = sub === undefined ? ev.op ?? ev.type : describe(sub as never, vocab); } catch { label = ev.op ?? ev.type; }
   }
-  const value = ev.missing ? `unknown (needs ${ev.missing.join(', ')})` : ev.type === 'read' ? showValue(g, ev.name!, ev.value) : showValue(g, '', ev.value);
+  const value = ev.missing ? `unknown (needs ${needsText(g, ev.missing)})` : ev.type === 'read' ? showValue(g, ev.name!, ev.value) : showValue(g, '', ev.value);
   const cls = `trow ${t.decisive ? 'decisive' : ''} ${ev.missing ? 'unknown' : ''}`;
   const body = (
     <span className={cls}><span className="tlabel">{label}</span>{ev.scope ? <span className="muted small"> [{ev.scope}]</span> : null}<span className="tarrow">→</span><span className="tvalue">{value}</span></span>
@@ -132,7 +133,7 @@ export function TraceTree({ g, result, focus = [], focusNote = 'its expected res
     }
     const status = rule?.status;
     const title = n ? ruleLabel(n, id) : id;
-    const value = head ? (head.missing ? `unknown (needs ${head.missing.join(', ')})` : showValue(g, id, head.value)) : status ? status.replace(/-/g, ' ') : '';
+    const value = head ? (head.missing ? `unknown (needs ${needsText(g, head.missing)})` : showValue(g, id, head.value)) : status ? status.replace(/-/g, ' ') : '';
     const depth = opts.depth ?? 0;
     return (
       <li key={id} className={`tnode ${decisiveNodes.has(id) ? 'decisive' : ''} ${status ?? ''}`} data-node={id} style={depth ? { marginLeft: depth * 18 } : undefined}>

@@ -38,7 +38,11 @@ export async function send(path: string, method: string, body?: unknown): Promis
 export async function loadFiles(): Promise<SavedFile[]> {
   const res = await fetch('/api/files', { cache: 'no-store', credentials: 'same-origin' });
   if (!res.ok) throw new Error(`the server answered ${res.status}`);
-  return (await res.json()).files;
+  const files: SavedFile[] = (await res.json()).files;
+  // The CHANGELOG (not a guideline document; the Review view drafts its entry): absent on older servers.
+  const log = await fetch('/api/changelog', { cache: 'no-store', credentials: 'same-origin' }).then((r) => (r.ok ? r.json() : undefined), () => undefined);
+  if (log?.version) files.push({ path: log.path, text: log.text, version: log.version });
+  return files;
 }
 
 export type SaveResult =

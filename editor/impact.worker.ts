@@ -2,7 +2,7 @@
 // compare the draft with the saved baseline over every regression case (engine compare()).
 // compare() re-evaluates only the changed nodes per case (and the whole draft only where a
 // changed definition takes a new value), with the saved side's results cached between edits.
-import { check, parseSource, type CaseOutcome, type Comparison, type SourceFile } from '../engine/authoring/index.ts';
+import { checkSource, parseSource, type CaseOutcome, type Comparison, type SourceFile } from '../engine/authoring/index.ts';
 import { type Case, type Finding, type Guideline } from '../engine/runtime/index.ts';
 import { compareShard, type Shard } from './impact.ts';
 import { referenceSignature, withDrafts } from './model.ts';
@@ -34,7 +34,7 @@ const key = (f: Finding) => `${f.code}\u0000${f.file ?? ''}\u0000${f.pointer}\u0
 
 function analyse(files: SourceFile[]) {
   const { guideline, findings } = parseSource(files);
-  return { guideline, findings: [...findings, ...check(guideline)] };
+  return { guideline, findings: checkSource({ guideline, findings }) };
 }
 
 /** Ids of the inputs and nodes that differ between the saved guideline and the draft. */
@@ -66,7 +66,7 @@ self.onmessage = (ev: MessageEvent<WorkerIn>) => {
   const draft = spliced.guideline;
   const casesUnaffected = !msg.drafts.some((d) => d.path.startsWith('inputs/')) && referenceSignature(draft) === baseSignature;
   const checked = casesUnaffected ? { ...draft, cases: draft.cases.filter((c) => draftPaths.has(draft.origins[`case:${c.id}`]?.file ?? '')) } : draft;
-  const all = [...spliced.findings, ...check(checked)];
+  const all = checkSource({ guideline: checked, findings: spliced.findings });
   const findings = all.filter((f) => f.file !== undefined && draftPaths.has(f.file) && !(f.severity === 'error' && baseErrors.has(key(f))));
   const blocked = findings.some((f) => f.severity === 'error') || all.some((f) => f.severity === 'error' && !baseErrors.has(key(f)));
   let out: WorkerOut;

@@ -35,7 +35,7 @@ export const STATUS_WORDS: Record<string, string> = {
 
 export function showValue(g: Guideline, id: string, v: JsonValue | { undecided: string[] } | undefined): string {
   if (v === undefined || v === null) return '—';
-  if (typeof v === 'object' && !Array.isArray(v) && 'undecided' in v) return `undecided (needs ${(v.undecided as string[]).join(', ')})`;
+  if (typeof v === 'object' && !Array.isArray(v) && 'undecided' in v) return `undecided (needs ${[...new Set((v.undecided as string[]).map((m) => { const i = g.inputs.find((x) => x.id === m.split(/[.[]/)[0]); return i ? `${i.title}${i.unit && i.type === 'number' ? ` (${i.unit})` : ''}` : g.nodes.find((n) => n.id === m)?.title ?? m; }))].join(', ')})`;
   const item = g.nodes.find((n) => n.id === id) ?? g.inputs.find((i) => i.id === id);
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
   if (typeof v === 'string') {
@@ -88,6 +88,7 @@ const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id 
  * only the manifest is shared), so that an edit costs the same with 60 or 1,000 cases.
  */
 export function withDrafts(base: Guideline, manifest: SourceFile | undefined, drafts: SourceFile[]): { guideline: Guideline; findings: Finding[] } {
+  drafts = drafts.filter((d) => d.path !== 'manifest.json'); // the manifest stays the base's (the Review view reads a drafted one)
   if (!drafts.length) return { guideline: base, findings: [] };
   const parsed = parseSource(manifest ? [manifest, ...drafts] : drafts);
   const paths = new Set(drafts.map((d) => d.path));

@@ -33,7 +33,7 @@ self.onmessage = (ev: MessageEvent<ReviewIn>) => {
   const t0 = performance.now();
   const manifestFile = baseFiles.find((f) => f.path === 'manifest.json');
   const manifestDraft = msg.drafts.find((d) => d.path === 'manifest.json');
-  const others = msg.drafts.filter((d) => d.path !== 'manifest.json');
+  const others = msg.drafts.filter((d) => d.path !== 'manifest.json' && d.path.endsWith('.json'));
   const spliced = withDrafts(base, manifestFile, others);
   const problems = spliced.findings.filter((f) => f.severity === 'error').map((f) => ({ file: f.file, message: f.message }));
   let head = spliced.guideline;

@@ -20,8 +20,40 @@ const FORBIDDEN_OPERATORS: Record<string, string> = {
   method: 'it calls arbitrary JavaScript methods; express the rule with allowed operators',
 };
 
-export function check(g: Guideline): Finding[] {
+/**
+ * The parse findings and the checker's, each problem once: several schema errors at one place
+ * (a grade that is neither one of the grades nor null gives two) become one message, and a
+ * reference to a document that exists but cannot be read (its own schema or JSON error is listed)
+ * is not reported again in every case and rule that names it, with a wrong "did you mean".
+ */
+export function checkSource(parsed: { guideline: Guideline; findings: Finding[] }): Finding[] {
+  const unreadable = new Set<string>();
+  for (const f of parsed.findings) {
+    if (f.severity !== 'error') continue;
+    if (f.node) unreadable.add(f.node);
+    else if (f.file && (f.code === 'invalid-json' || f.code === 'schema' || f.code === 'too-deep')) unreadable.add(f.file.split('/').pop()!.replace(/\.json$/, ''));
+  }
+  return [...collapseSchema(parsed.findings), ...check(parsed.guideline, { unreadable })];
+}
+
+/** Schema errors at the same file and pointer, joined: "must be one of [...] or null". */
+function collapseSchema(findings: Finding[]): Finding[] {
+  const out: Finding[] = [];
+  const at = new Map<string, Finding>();
+  for (const f of findings) {
+    if (f.code !== 'schema') { out.push(f); continue; }
+    const k = `${f.file ?? ''}\u0000${f.pointer}`;
+    const first = at.get(k);
+    if (!first) { const copy = { ...f }; at.set(k, copy); out.push(copy); continue; }
+    if (first.message.includes(f.message)) continue;
+    first.message = /^must be /.test(first.message) && /^must be /.test(f.message) ? `${first.message} or ${f.message.slice('must be '.length)}` : `${first.message}; or ${f.message}`;
+  }
+  return out;
+}
+
+export function check(g: Guideline, options: { unreadable?: ReadonlySet<string> } = {}): Finding[] {
   const findings: Finding[] = [];
+  const unreadable = options.unreadable ?? new Set<string>();
   const fileOf = (kind: 'input' | 'node' | 'case', id: string) => g.origins[`${kind}:${id}`]?.file;
   const add = (f: Finding) => findings.push(f);
 
@@ -117,6 +149,7 @@ export function check(g: Guideline): Finding[] {
         if (segs.length > 1) { report('dotted-path', `"${name}": read facts and definitions by their plain id; dotted paths are only for list items inside some/all/none/map/filter/reduce.`); continue; }
         if (tables.has(name)) { report('not-a-value', `"${name}" is a table; tables are reference data and cannot be read by rules.`); continue; }
         if (!inputs.has(name) && !defs.has(name)) {
+          if (unreadable.has(name)) continue; // its own file's error is the one to fix
           report('unknown-reference', `"${name}" is neither an input nor a definition.${didYouMean(name, valueNames)} Add it to inputs/ or fix the name.`);
           continue;
         }
@@ -158,10 +191,11 @@ export function check(g: Guideline): Finding[] {
   }
 
   // --- unused -------------------------------------------------------------------------------
-  for (const i of g.inputs) {
+  // Not while a document cannot be read: what only it reads would be reported unused, wrongly.
+  if (!unreadable.size) for (const i of g.inputs) {
     if (!used.has(i.id)) add({ code: 'unused-input', severity: 'error', file: fileOf('input', i.id), pointer: '', node: i.id, message: `input "${i.id}" is read by no definition or rule: use it or delete it.` });
   }
-  for (const d of defs.values()) {
+  if (!unreadable.size) for (const d of defs.values()) {
     if (!used.has(d.id) && !d.public) add({ code: 'unused-definition', severity: 'error', file: fileOf('node', d.id), pointer: '', node: d.id, message: `definition "${d.id}" is read by nothing: use it, mark it "public": true if it is a result in itself, or delete it.` });
   }
 
@@ -178,7 +212,7 @@ export function check(g: Guideline): Finding[] {
     }
     for (const section of ['values', 'undecided'] as const) {
       for (const id of Object.keys(c.expect[section] ?? {})) {
-        if (!defs.has(id)) add({ code: 'unknown-reference', severity: 'error', file, pointer: `/expect/${section}/${escapeSegment(id)}`, node: c.id, message: `"${id}" is not a definition.${didYouMean(id, defs.keys())}` });
+        if (!defs.has(id) && !unreadable.has(id)) add({ code: 'unknown-reference', severity: 'error', file, pointer: `/expect/${section}/${escapeSegment(id)}`, node: c.id, message: `"${id}" is not a definition.${didYouMean(id, defs.keys())}` });
       }
     }
     for (const section of ['outcomes', 'missing'] as const) {
@@ -186,6 +220,7 @@ export function check(g: Guideline): Finding[] {
         const [ruleId, clauseId] = key.split('.');
         const rule = ruleById.get(ruleId);
         const pointer = `/expect/${section}/${escapeSegment(key)}`;
+        if (!rule && unreadable.has(ruleId)) continue;
         if (!rule) add({ code: 'unknown-reference', severity: 'error', file, pointer, node: c.id, message: `"${ruleId}" is not a recommendation or practice point.${didYouMean(ruleId, ruleById.keys())}` });
         else if (clauseId !== undefined && !rule.clauses.some((cl) => cl.id === clauseId)) add({ code: 'unknown-reference', severity: 'error', file, pointer, node: c.id, message: `${ruleId} has no clause "${clauseId}" (clauses: ${rule.clauses.map((cl) => cl.id).join(', ')}).` });
       }

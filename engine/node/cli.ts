@@ -14,7 +14,7 @@ import { coverage, formatDocument, interpretationRegister, runCases } from '../a
 import { goldenOf } from '../authoring/golden.ts';
 import { readInputFile, systemMessage, writeAtomic } from './files.ts';
 import { loadGuideline, readSourceFiles } from './load.ts';
-import { PACKAGE_ROOT, PACKAGE_VERSION } from './paths.ts';
+import { defaultGoldenDir, PACKAGE_ROOT, PACKAGE_VERSION } from './paths.ts';
 import { runChangelog, runDiff, runRender, runVerify, writeBundle } from './review.ts';
 
 export { PACKAGE_ROOT };
@@ -117,12 +117,12 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   test: {
-    usage: '[--update] [--coverage] [--dir dir]',
-    summary: 'run every case from the source tree and from the built bundle, and compare golden\ntraces (--update rewrites them)',
-    options: { update: { type: 'boolean' }, coverage: { type: 'boolean' }, ...dirOption },
+    usage: '[--update] [--coverage] [--dir dir] [--golden dir]',
+    summary: 'run every case from the source tree and from the built bundle, and compare golden\ntraces (--update rewrites them; --golden: their folder, default test/golden/<id>)',
+    options: { update: { type: 'boolean' }, coverage: { type: 'boolean' }, golden: { type: 'string' }, ...dirOption },
     positionals: [0, 0],
     run({ values }, io) {
-      return runTests(guidelineDir(values), { update: !!values.update, coverage: !!values.coverage }, io);
+      return runTests(guidelineDir(values), { update: !!values.update, coverage: !!values.coverage, golden: values.golden as string | undefined }, io);
     },
   },
   interpretations: {
@@ -362,10 +362,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   }
 }
 
-function runTests(dir: string, options: { update: boolean; coverage: boolean }, io: Io): number {
+function runTests(dir: string, options: { update: boolean; coverage: boolean; golden?: string }, io: Io): number {
   const g = loadChecked(dir, io);
   if (!g) return 1;
-  const goldenDir = join(PACKAGE_ROOT, 'test', 'golden', g.manifest.id);
+  const goldenDir = options.golden ? resolve(options.golden) : defaultGoldenDir(g.manifest.id);
   const fromSource = runCases(g, { trace: true });
   // The same cases through the built bundle, serialised and read back: both must agree.
   const fromBundle = runCases(readBundle(JSON.stringify(makeBundle(g))), { trace: true });

@@ -1,7 +1,7 @@
 // Node-only: read a guideline folder from disk into SourceFiles, then parse and check it.
 import { readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { check } from '../authoring/check.ts';
+import { checkSource } from '../authoring/check.ts';
 import { parseSource, type SourceFile } from '../authoring/source.ts';
 import { EngineError } from '../runtime/errors.ts';
 import type { Finding, Guideline } from '../runtime/types.ts';
@@ -30,5 +30,5 @@ export interface LoadedGuideline { guideline: Guideline; findings: Finding[] }
 /** Load and check a guideline folder: schema findings first, then the semantic checker's. */
 export function loadGuideline(dir: string): LoadedGuideline {
   const { guideline, findings } = parseSource(readSourceFiles(dir));
-  return { guideline, findings: [...findings, ...check(guideline)] };
+  return { guideline, findings: checkSource({ guideline, findings }) };
 }

@@ -23,3 +23,6 @@ export const PACKAGE_NAME = '@klca-guidelines/engine';
 export const PACKAGE_ROOT = findRoot();
 /** The package's version (package.json), reported by --version and carried by every result. */
 export const PACKAGE_VERSION: string = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).version;
+
+/** Where `guideline test` and the editor's saves keep a guideline's golden traces by default. */
+export const defaultGoldenDir = (guidelineId: string): string => join(PACKAGE_ROOT, 'test', 'golden', guidelineId);

@@ -16,14 +16,15 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { check } from '../authoring/check.ts';
+import { checkSource } from '../authoring/check.ts';
 import { formatDocument } from '../authoring/format.ts';
 import { parseSource, type SourceFile } from '../authoring/source.ts';
 import type { Finding } from '../runtime/types.ts';
 import { HttpError, jsonDepth, listFolder, lockFolder, MAX_DEPTH, MAX_FILE_BYTES, readSafe, sweepTemporaryFiles, writeSafe, type FolderLock } from './server/folder.ts';
 import { removeFile } from './server/remove.ts';
 import { checkRequest, isLoopback, sameSecret, type GuardOptions } from './server/guard.ts';
-import { PACKAGE_ROOT } from './paths.ts';
+import { defaultGoldenDir, PACKAGE_ROOT } from './paths.ts';
+import { CHANGELOG, finishSave, recoverSave, type SaveRequest } from './server/finish.ts';
 
 export interface ServerOptions {
   /** the guideline folder (with manifest.json) */
@@ -40,6 +41,8 @@ export interface ServerOptions {
   dev?: boolean;
   /** the committee (shared) mode: accounts, proposals, reviews; see server/committee-api.ts */
   committee?: CommitteeHook;
+  /** where a save writes the cases' golden traces; default test/golden/<id> (as `guideline test`) */
+  goldenDir?: string;
 }
 
 /** What the shared mode plugs into the server. */
@@ -133,7 +136,7 @@ const key = (f: Finding) => `${f.code}\u0000${f.file ?? ''}\u0000${f.pointer}\u0
 
 function findingsOf(files: SourceFile[]): Finding[] {
   const { guideline, findings } = parseSource(files);
-  return [...findings, ...check(guideline)];
+  return checkSource({ guideline, findings });
 }
 
 /** Parse a document sent by a client: too deep, too large or not JSON gives a 4xx, never a crash. */
@@ -169,6 +172,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let server: Server | undefined;
   try {
     sweepTemporaryFiles(dir);
+    const goldenDir = resolve(options.goldenDir ?? defaultGoldenDir(parseSource(listFolder(dir).files.filter((f) => f.path === 'manifest.json')).guideline.manifest.id));
+    await recoverSave(dir, goldenDir);
     if (options.dev) {
       const { createServer } = await import('vite');
       vite = await createServer({ configFile: join(ROOT, 'vite.config.ts'), server: { middlewareMode: true }, appType: 'spa' });
@@ -283,6 +288,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (pathname === '/api/files' && req.method === 'GET') {
         const { files, skipped } = listFolder(dir);
         return send(res, 200, { files: files.map((f) => ({ ...f, version: versionOf(f.text) })), skipped });
+      }
+      if (pathname === '/api/changelog' && req.method === 'GET') {
+        const text = readSafe(dir, CHANGELOG) ?? '';
+        return send(res, 200, { path: CHANGELOG, text, version: text ? versionOf(text) : null });
+      }
+      if (pathname === '/api/save' && req.method === 'POST') {
+        if (committee) return send(res, 403, { error: 'refused: on the shared server changes go through proposals (POST /api/proposals)' });
+        if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) { req.resume(); return send(res, 415, { error: 'send JSON (content-type: application/json)' }); }
+        const body = await readBody(req);
+        let request: SaveRequest;
+        try { request = JSON.parse(body); } catch { return send(res, 400, { error: 'the request body must be JSON' }); }
+        if (typeof request !== 'object' || request === null) return send(res, 400, { error: 'the request body must be a JSON object' });
+        const answer = await exclusive(() => finishSave({ dir, goldenDir, list: listFiles, validate }, request));
+        return send(res, answer.status, answer.body);
       }
       if (pathname.startsWith('/api/files/')) {
         const path = pathname.slice('/api/files/'.length);

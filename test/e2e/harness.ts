@@ -1,6 +1,6 @@
 // Shared by the browser tests and the benchmark: a temporary copy of a guideline folder, the
 // editor's server on a free port against it, and Debian Chromium driven by playwright-core.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,14 +10,18 @@ import { startServer, type RunningServer } from '../../engine/node/server.ts';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SHIPPED = join(ROOT, 'guideline', 'klca-ncc-2022');
 
-export interface Harness { dir: string; server: RunningServer; browser: Browser; close(): Promise<void> }
+/** `golden`: a temporary copy of the guideline's golden traces, where the server's saves write (never test/golden). */
+export interface Harness { dir: string; golden: string; server: RunningServer; browser: Browser; close(): Promise<void> }
 
 export async function harness(source = SHIPPED, prepare?: (dir: string) => void): Promise<Harness> {
   const tmp = mkdtempSync(join(tmpdir(), 'guideline-e2e-'));
   const dir = join(tmp, 'guideline');
   cpSync(source, dir, { recursive: true });
   prepare?.(dir);
-  const server = await startServer({ guidelineDir: dir, port: 0 });
+  const golden = join(tmp, 'golden');
+  const id = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).id as string;
+  if (existsSync(join(ROOT, 'test', 'golden', id))) cpSync(join(ROOT, 'test', 'golden', id), golden, { recursive: true });
+  const server = await startServer({ guidelineDir: dir, port: 0, goldenDir: golden });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
@@ -25,7 +29,7 @@ export async function harness(source = SHIPPED, prepare?: (dir: string) => void)
       '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'],
   });
   return {
-    dir, server, browser,
+    dir, golden, server, browser,
     close: async () => { await browser.close(); await server.close(); rmSync(tmp, { recursive: true, force: true }); },
   };
 }
