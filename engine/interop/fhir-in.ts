@@ -175,7 +175,7 @@ export function fhirToFacts(bundle: unknown, options: FhirToFactsOptions): FhirF
   const lines = therapyLines(g, meds, medications, now, options.courseGapDays !== undefined ? { courseGapDays: options.courseGapDays } : {});
   out.unmapped.push(...lines.unmapped);
   const therapies = inputs.get('prior_systemic_therapies');
-  if (lines.items && therapies) offer(therapies, lines.items, now, { resource: lines.from.map((f) => f.join('+')).join(', '), value: lines.items, from: `${lines.items.length} course(s) from medication periods` });
+  if (lines.items && therapies) offer(therapies, lines.items, now, { resource: lines.from.map((f) => f.join('+')).join(', '), value: lines.items, from: `medication periods, ${lines.items.length} course(s)` });
   if (patients > 1) skip('Bundle', `${patients} Patient resources: one patient per bundle is expected; the facts may mix patients`);
 
   function observation(r: R, name: string) {
