@@ -1,6 +1,7 @@
 // Checks of the clinical model the schema cannot see: populations (chapter and rule) name boolean
 // definitions; list-valued actions have distinct, consistently labelled options; invariants name
 // chapters and interventions that exist. Called by check() (check.ts).
+import { codingProblem } from '../runtime/codes.ts';
 import { didYouMean } from '../runtime/names.ts';
 import type { DefinitionNode, Finding, Guideline, InvariantNode, RuleNode } from '../runtime/types.ts';
 
@@ -47,5 +48,39 @@ export function checkModel(g: Guideline, add: (f: Finding) => void, used: Set<st
       });
     }
     if (!inv.forbid.length && !inv.require?.length) add({ code: 'schema', severity: 'error', file, pointer: '/forbid', node: inv.id, message: 'an invariant must forbid or require at least one clause.' });
+  }
+}
+
+const INTERVENTION_SYSTEMS = new Set(['http://snomed.info/sct', 'http://www.whocc.no/atc', 'http://www.nlm.nih.gov/research/umls/rxnorm']);
+
+/** The coded dictionary of interventions (manifest.interventions), when the manifest has one: an
+ * entry for every intervention a clause or option offers and for nothing else; SNOMED CT, ATC or
+ * RxNorm codes only, each well-formed; an intervention without codes is either a group of coded
+ * options or marked needs-terminology-review; an entry with an uncertain code is marked too. */
+export function checkInterventionCodes(g: Guideline, add: (f: Finding) => void): void {
+  const dict = g.manifest.interventions;
+  if (!dict) return;
+  const rules = g.nodes.filter((n): n is RuleNode => n.kind === 'recommendation' || n.kind === 'practice-point');
+  const offered = new Map<string, { node: string; group: boolean }>();
+  for (const r of rules) for (const c of r.clauses) {
+    const prev = offered.get(c.action.intervention);
+    offered.set(c.action.intervention, { node: prev?.node ?? r.id, group: (prev?.group ?? false) || !!c.action.options?.length });
+    for (const o of c.action.options ?? []) if (!offered.has(o.intervention)) offered.set(o.intervention, { node: r.id, group: false });
+  }
+  const file = 'manifest.json';
+  for (const [code, where] of offered) {
+    if (!Object.prototype.hasOwnProperty.call(dict, code)) add({ code: 'uncoded-intervention', severity: 'error', file, pointer: '/interventions', node: where.node, message: `intervention "${code}" has no entry in manifest.json's interventions: add its SNOMED CT (procedure) or ATC/RxNorm (drug) codes, or an empty list with "review": "needs-terminology-review" and a note.` });
+  }
+  for (const [code, entry] of Object.entries(dict)) {
+    const pointer = `/interventions/${code}`;
+    const where = offered.get(code);
+    if (!where) { add({ code: 'unknown-intervention', severity: 'error', file, pointer, message: `no clause or option offers intervention "${code}".${didYouMean(code, offered.keys())}` }); continue; }
+    entry.codes.forEach((c, k) => {
+      const problem = INTERVENTION_SYSTEMS.has(c.system) ? codingProblem(c) : `an intervention is coded in SNOMED CT, ATC or RxNorm, not "${c.system}"`;
+      if (problem) add({ code: 'bad-code', severity: 'error', file, pointer: `${pointer}/codes/${k}`, node: where.node, message: `${problem}. Take the code from the terminology's published table, or leave it out and mark the entry "needs-terminology-review".` });
+      if (c.maps !== undefined) add({ code: 'bad-code', severity: 'error', file, pointer: `${pointer}/codes/${k}/maps`, node: where.node, message: '"maps" is for input codes (a related laboratory result); an intervention code names the intervention or one of its components.' });
+    });
+    if (!entry.codes.length && !where.group && !entry.review) add({ code: 'uncoded-intervention', severity: 'error', file, pointer, node: where.node, message: `intervention "${code}" has no code: give one, or mark it "review": "needs-terminology-review" with a note, never leave it silently uncoded.` });
+    if (entry.codes.some((c) => c.review) && !entry.review) add({ code: 'uncoded-intervention', severity: 'error', file, pointer: `${pointer}/review`, node: where.node, message: `a code of "${code}" needs terminology review, so the entry must say so too ("review": "needs-terminology-review").` });
   }
 }

@@ -10,7 +10,7 @@ import { ALLOWED_OPERATORS, escapeSegment, FORBIDDEN_SEGMENTS, isLogicObject, OP
 import { didYouMean } from '../runtime/names.ts';
 import { codingProblem } from '../runtime/codes.ts';
 import { ucumProblem } from '../runtime/ucum.ts';
-import { checkModel } from './check-model.ts';
+import { checkInterventionCodes, checkModel } from './check-model.ts';
 import { checkStale } from './check-stale.ts';
 import type { DefinitionNode, Field, Finding, Guideline, GuidelineNode, InputDef, JsonValue, Logic, RuleNode } from '../runtime/types.ts';
 
@@ -189,6 +189,9 @@ export function check(g: Guideline, options: { unreadable?: ReadonlySet<string> 
       else if (i.type !== 'number') add({ code: 'bad-ucum', severity: 'error', file, pointer: '/ucum', node: i.id, message: `a ${i.type} input has no unit: remove "ucum".` });
     }
   }
+
+  // --- codes of the interventions (manifest.interventions) ----------------------------------
+  checkInterventionCodes(g, add);
 
   // --- unused -------------------------------------------------------------------------------
   // Not while a document cannot be read: what only it reads would be reported unused, wrongly.

@@ -41,7 +41,7 @@ export function exportCpg(g: Guideline): Record<string, unknown> {
     resourceType: 'Library', id: fhirId(`${g.manifest.id}-logic`), url: `${base}:Library/logic`, version, status: 'draft',
     type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/library-type', code: 'logic-library' }] },
     title: `${g.manifest.title}: rules as data (JSON-Logic)`,
-    relatedArtifact: [{ type: 'citation', citation: g.manifest.source.citation }],
+    relatedArtifact: sourceArtifacts(g),
     content: [{ contentType: 'application/json', title: `guideline bundle ${bundle.hash}`, data: base64(JSON.stringify(bundle)) }],
   };
   const interventions = new Map<string, string>();
@@ -70,9 +70,42 @@ export function exportCpg(g: Guideline): Record<string, unknown> {
       })),
     };
   });
-  const activities = [...interventions].sort(([a], [b]) => (a < b ? -1 : 1)).map(([code, label]) => ({
-    resourceType: 'ActivityDefinition', id: fhirId(code), url: `${base}:ActivityDefinition/${code}`, version, name: code, title: label, status: 'draft',
-    code: { coding: [{ system: `${base}:intervention`, code, display: label }] },
-  }));
+  const activities = [...interventions].sort(([a], [b]) => (a < b ? -1 : 1)).map(([code, label]) => activityOf(g, base, code, label));
   return { resourceType: 'Bundle', id: fhirId(`${g.manifest.id}-${version}`), type: 'collection', entry: [library, ...plans, ...activities].map((resource) => ({ fullUrl: (resource as { url: string }).url, resource })) };
+}
+
+/** The guideline as the Library cites it: the citation, the journal site the text prints, and the
+ * DOI link only with a note when manifest.source.unverified says the text does not confirm it. */
+function sourceArtifacts(g: Guideline): Record<string, unknown>[] {
+  const s = g.manifest.source;
+  const out: Record<string, unknown>[] = [{ type: 'citation', citation: s.citation, ...(s.site ? { url: s.site } : {}) }];
+  if (s.url) {
+    const un = s.unverified?.url ?? s.unverified?.doi;
+    out.push({ type: 'documentation', label: un ? 'DOI (needs review)' : 'DOI', display: un ? `${s.doi ?? s.url}: needs review, not confirmed by the guideline text. ${un.reason}` : s.doi ?? s.url, url: s.url });
+  }
+  return out;
+}
+
+const DRUG_SYSTEMS = new Set(['http://www.whocc.no/atc', 'http://www.nlm.nih.gov/research/umls/rxnorm']);
+export const TERMINOLOGY_REVIEW_TAG = { system: 'urn:guideline:review', code: 'needs-terminology-review', display: 'A code of this resource (or its absence) needs terminology review' };
+
+/** An ActivityDefinition for an intervention: kind MedicationRequest with the drug code as product,
+ * or ServiceRequest with the procedure code; the codes of a combination's components as extensions;
+ * an entry marked needs-terminology-review is tagged so. */
+function activityOf(g: Guideline, base: string, code: string, label: string): Record<string, unknown> {
+  const entry = g.manifest.interventions?.[code];
+  const local = { system: `${base}:intervention`, code, display: label };
+  const whole = (entry?.codes ?? []).filter((c) => !c.component);
+  const parts = (entry?.codes ?? []).filter((c) => c.component);
+  const drug = (entry?.codes ?? []).some((c) => DRUG_SYSTEMS.has(c.system));
+  const coding = (c: { system: string; code: string; display: string }) => ({ system: c.system, code: c.code, display: c.display });
+  return {
+    resourceType: 'ActivityDefinition', id: fhirId(code), url: `${base}:ActivityDefinition/${code}`, version: g.manifest.version, name: code, title: label, status: 'draft',
+    ...(entry?.review ? { meta: { tag: [TERMINOLOGY_REVIEW_TAG] } } : {}),
+    ...(entry?.codes.length ? { kind: drug ? 'MedicationRequest' : 'ServiceRequest' } : {}),
+    ...(parts.length ? { extension: parts.map((c) => ({ url: `${base}:extension/component`, valueCodeableConcept: { coding: [coding(c)], text: c.display } })) } : {}),
+    code: { coding: [local, ...(drug ? [] : whole.map(coding))], text: label },
+    ...(drug && whole.length ? { productCodeableConcept: { coding: whole.map(coding), text: label } } : {}),
+    ...(entry?.note ? { description: entry.note } : {}),
+  };
 }

@@ -8,6 +8,8 @@
 //   conditions are not aged out (a diagnosis stays one), but a later one replaces an earlier one.
 // - Units are converted through UCUM into the input's `ucum` unit (g/L -> g/dL, 10*9/L -> /mm3);
 //   bilirubin's amount concentration (umol/L) becomes mg/dL with the factor its hint states (÷17.1).
+// - Lines of systemic therapy (prior_systemic_therapies) come from MedicationStatement and
+//   MedicationAdministration periods through the intervention dictionary's drug codes (fhir-meds.ts).
 // - Everything that is not mapped is reported with the reason: never guessed. Missing stays
 //   missing (absent fact, undecided rule), never false.
 import { convertUcum, UCUM_SYSTEM, validateFacts, type Facts, type Guideline, type InputDef, type JsonValue } from '../runtime/index.ts';
@@ -18,6 +20,8 @@ export interface FhirToFactsOptions {
   now: string;
   /** how far back an Observation may be, in days (default 90) */
   lookbackDays?: number;
+  /** medication records of one agent this close (days) are one course (default 42) */
+  courseGapDays?: number;
 }
 
 export interface FactSource { resource: string; date?: string; value: JsonValue; from?: string }
@@ -35,6 +39,7 @@ export interface FhirFacts {
 
 import { localSystem, localValueSystem } from './fhir-local.ts';
 import { questionnaireAnswers } from './questionnaire.ts';
+import { therapyLines } from './fhir-meds.ts';
 
 export { localSystem, localValueSystem };
 
@@ -114,6 +119,16 @@ export function fhirToFacts(bundle: unknown, options: FhirToFactsOptions): FhirF
   };
 
   let patients = 0;
+  const meds: { r: R; name: string }[] = [];
+  const medications = new Map<string, R>();
+  for (const e of b.entry as R[]) {
+    const r = e?.resource as R | undefined;
+    if (r?.resourceType === 'Medication') {
+      if (r.id) medications.set(`Medication/${r.id}`, r);
+      if (typeof e.fullUrl === 'string') medications.set(e.fullUrl, r);
+    }
+    for (const c of (r?.contained ?? []) as R[]) if (c?.resourceType === 'Medication' && c.id) medications.set(c.id, c);
+  }
   b.entry.forEach((entry: R, k: number) => {
     const r = entry?.resource as R | undefined;
     const name = r?.resourceType ? `${r.resourceType}/${r.id ?? `#${k}`}` : `entry ${k}`;
@@ -146,13 +161,21 @@ export function fhirToFacts(bundle: unknown, options: FhirToFactsOptions): FhirF
       case 'MedicationStatement':
       case 'MedicationRequest':
       case 'MedicationAdministration':
-        return skip(name, 'medications are not read yet: lines of therapy (prior_systemic_therapies) are not derived from medication periods; enter them as facts');
+        meds.push({ r, name });
+        return;
+      case 'Medication':
+        return;
       case 'Procedure':
         return skip(name, 'procedures are not read yet: prior treatments are not derived from Procedure resources; enter them as facts');
       default:
         return skip(name, `resource type ${r.resourceType} is not read`);
     }
   });
+  // lines of therapy from the medication periods (fhir-meds.ts)
+  const lines = therapyLines(g, meds, medications, now, options.courseGapDays !== undefined ? { courseGapDays: options.courseGapDays } : {});
+  out.unmapped.push(...lines.unmapped);
+  const therapies = inputs.get('prior_systemic_therapies');
+  if (lines.items && therapies) offer(therapies, lines.items, now, { resource: lines.from.map((f) => f.join('+')).join(', '), value: lines.items, from: `medication periods, ${lines.items.length} course(s)` });
   if (patients > 1) skip('Bundle', `${patients} Patient resources: one patient per bundle is expected; the facts may mix patients`);
 
   function observation(r: R, name: string) {

@@ -2,10 +2,14 @@
 // Real resources with the dictionary's codes and the units a laboratory reports (albumin in g/L,
 // bilirubin in umol/L, platelets in 10*9/L), the age as Patient.birthDate, conditions as
 // Condition resources; facts without a standard code travel with the guideline's local code
-// system (the clinician's answers). List-valued facts are not written (fhirToFacts does not read
-// medication periods yet): `skipped` names them.
+// system (the clinician's answers). The lines of therapy become MedicationStatements (one per item,
+// a combination one per component) laid out one after another up to `now`; a list that a FHIR
+// record cannot carry (empty: no record is not "naive"; a best response; an agent without codes;
+// an ongoing course that is not the last) is not written: `skipped` names it, as any other fact it
+// cannot write.
 import { convertUcum, type Facts, type Guideline, type InputDef, type JsonValue } from '../runtime/index.ts';
 import { localSystem, localValueSystem } from './fhir-in.ts';
+import { stopReasonSystem } from './fhir-meds.ts';
 
 /** The unit a laboratory commonly reports, where it differs from the dictionary's. */
 const LAB_UNIT: Record<string, { ucum: string; molarMass?: number }> = {
@@ -34,6 +38,11 @@ export function factsToFhir(g: Guideline, facts: Facts, options: { now: string; 
   for (const [key, value] of Object.entries(facts)) {
     const input = inputs.get(key);
     if (!input) { skipped.push(key); continue; }
+    if (key === 'prior_systemic_therapies') {
+      const meds = medicationStatements(g, value, date, subject, id);
+      if (meds) resources.push(...meds); else skipped.push(key);
+      continue;
+    }
     const code = coded(input);
     const isCondition = code?.system === SCT;
     if (key === 'age_years' && typeof value === 'number' && Number.isInteger(value)) {
@@ -82,4 +91,43 @@ function observationValue(g: Guideline, input: InputDef, value: JsonValue, stand
     default:
       return undefined;
   }
+}
+
+const DAY = 86400000;
+const iso = (t: number) => new Date(t).toISOString().slice(0, 10);
+
+/** The items of prior_systemic_therapies as MedicationStatements, or undefined when they cannot be written. */
+function medicationStatements(g: Guideline, value: JsonValue, now: string, subject: { reference: string }, id: () => string): Record<string, unknown>[] | undefined {
+  if (!Array.isArray(value) || !value.length) return undefined;
+  const items = [...(value as Record<string, JsonValue>[])].sort((a, b) => Number(a.line) - Number(b.line));
+  if (items.some((i) => i.best_response !== undefined || typeof i.duration_weeks !== 'number' || !Number.isInteger(i.duration_weeks * 7))) return undefined;
+  if (items.some((i, k) => i.stop_reason === 'ongoing' && k !== items.length - 1)) return undefined;
+  // line numbers as fhirToFacts gives them: a new agent starts a new line, the same agent the same line
+  let line = 0;
+  for (let k = 0; k < items.length; k++) {
+    if (k === 0 || items[k].agent !== items[k - 1].agent) line++;
+    if (items[k].line !== line) return undefined;
+  }
+  const GAP = 60 * DAY; // more than fhirToFacts' course gap (42 days): different courses stay apart
+  const spans = items.map((i, k) => Number(i.duration_weeks) * 7 * DAY + (k && items[k - 1].line !== i.line ? GAP : 0));
+  let t = Date.parse(now) - spans.reduce((a, b) => a + b, 0);
+  const out: Record<string, unknown>[] = [];
+  for (const [k, i] of items.entries()) {
+    const codes = g.manifest.interventions?.[String(i.agent)]?.codes ?? [];
+    if (!codes.length || codes.some((c) => c.review)) return undefined;
+    if (k && items[k - 1].line !== i.line) t += GAP;
+    const start = t;
+    t += Number(i.duration_weeks) * 7 * DAY;
+    const ongoing = i.stop_reason === 'ongoing';
+    for (const c of codes.filter((c) => !!c.component === codes.some((x) => x.component))) {
+      out.push({
+        resourceType: 'MedicationStatement', id: id(), subject, status: ongoing ? 'active' : i.stop_reason ? 'stopped' : 'completed',
+        medicationCodeableConcept: { coding: [{ system: c.system, code: c.code, display: c.display }] },
+        effectivePeriod: ongoing ? { start: iso(start) } : { start: iso(start), end: iso(t) },
+        ...(i.stop_reason && !ongoing ? { statusReason: [{ coding: [{ system: stopReasonSystem(g), code: String(i.stop_reason) }] }] } : {}),
+        ...(typeof i.daily_dose_mg === 'number' ? { dosage: [{ timing: { repeat: { frequency: 1, period: 1, periodUnit: 'd' } }, doseAndRate: [{ doseQuantity: { value: i.daily_dose_mg, unit: 'mg', system: 'http://unitsofmeasure.org', code: 'mg' } }] }] } : {}),
+      });
+    }
+  }
+  return out;
 }

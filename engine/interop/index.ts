@@ -3,6 +3,8 @@
 // runtime wing only; no Node built-ins (the HTTP service is in engine/node/cds-hooks.ts).
 export { fhirToFacts, ageAt, localSystem, localValueSystem, type FhirToFactsOptions, type FhirFacts, type FactSource, type Unmapped } from './fhir-in.ts';
 export { factsToFhir, type SyntheticBundle } from './fhir-synth.ts';
-export { discovery, cardsFor, patientViewCards, prefetchBundle, serviceId, GUIDELINE_SITE, type CdsService, type CdsCard, type CardsOptions } from './cds-hooks.ts';
-export { exportCpg, JSON_LOGIC_LANGUAGE } from './fhir-cpg.ts';
+export { discovery, cardsFor, patientViewCards, prefetchBundle, serviceId, suggestionFor, uuidOf, GUIDELINE_SITE, type CdsService, type CdsCard, type CdsSuggestion, type CdsAction, type CardsOptions } from './cds-hooks.ts';
+export { orderSelectCards, orderSelectServiceId, ordersOf, type DraftOrder, type OrderSelectOptions } from './order-select.ts';
+export { therapyLines, stopReasonSystem } from './fhir-meds.ts';
+export { exportCpg, JSON_LOGIC_LANGUAGE, TERMINOLOGY_REVIEW_TAG } from './fhir-cpg.ts';
 export { exportQuestionnaire, questionnaireAnswers, clinicianInputs, questionnaireUrl } from './questionnaire.ts';

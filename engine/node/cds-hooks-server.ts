@@ -1,8 +1,10 @@
 // `guideline serve --cds-hooks [--port N] [--now YYYY-MM-DD] [--lookback-days N] [--feedback-log file] [--dir dir | --bundle file]`:
 // a CDS Hooks 2.0 service on 127.0.0.1 only. GET /cds-services (discovery), POST
 // /cds-services/<id> (patient-view: prefetch in, cards out; engine/interop/cds-hooks.ts), POST
+// /cds-services/<id>-order-select (draft drug orders checked; engine/interop/order-select.ts), POST
 // /cds-services/<id>/feedback (accepted / overridden cards with reasons, one JSON line each, to the
-// --feedback-log file the committee reads next to the recommendation: the card's source topic).
+// --feedback-log file the committee reads next to the recommendation: each line names the
+// recommendation clause of the card, "recommendation": "<rule>.<clause>").
 // Security as the editor's server: loopback only, and a Host header other than 127.0.0.1:<port>
 // or localhost:<port> is refused (DNS rebinding); JSON bodies only, at most 2 MB; no outbound fetch
 // (a request without prefetch gets 412: the EHR must send the prefetched resources).
@@ -10,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { appendFileSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { discovery, patientViewCards, serviceId } from '../interop/index.ts';
+import { discovery, orderSelectCards, orderSelectServiceId, patientViewCards, serviceId, uuidOf, type CdsCard } from '../interop/index.ts';
 import { EngineError, readBundle, type Guideline } from '../runtime/index.ts';
 
 const MAX_BODY = 2 * 1024 * 1024;
@@ -46,6 +48,24 @@ async function readBody(req: IncomingMessage): Promise<string> {
 export async function startCdsHooksServer(options: CdsHooksServerOptions): Promise<RunningCdsHooks> {
   const g = options.guideline;
   const id = serviceId(g);
+  const orderId = orderSelectServiceId(g);
+  // card uuid -> the recommendation (rule.clause) it shows, so the feedback log names it: every
+  // recommendation card's uuid is known in advance (it is derived from rule.clause), the others
+  // (conflicts, orders) are remembered when issued (at most 10,000, oldest first out)
+  const cardOf = new Map<string, { recommendation?: string; summary?: string }>();
+  for (const n of g.nodes) {
+    if (n.kind !== 'recommendation' && n.kind !== 'practice-point') continue;
+    for (const c of n.clauses) {
+      cardOf.set(uuidOf(`${n.id}.${c.id}`), { recommendation: `${n.id}.${c.id}` });
+      for (const o of c.action.options ?? []) cardOf.set(uuidOf(`${n.id}.${c.id}.${o.intervention}`), { recommendation: `${n.id}.${c.id}` });
+    }
+  }
+  const remember = (cards: CdsCard[]) => {
+    for (const c of cards) {
+      if (cardOf.size > 10000 + 2000) cardOf.delete(cardOf.keys().next().value!);
+      cardOf.set(c.uuid, { ...(c.source.topic ? { recommendation: c.source.topic.code } : {}), summary: c.summary });
+    }
+  };
   let port = 0;
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((e) => {
@@ -61,22 +81,27 @@ export async function startCdsHooksServer(options: CdsHooksServerOptions): Promi
       if (req.method !== 'GET') return send(res, 405, { error: 'use GET' });
       return send(res, 200, discovery(g));
     }
-    if (path === `/cds-services/${id}`) {
+    if (path === `/cds-services/${id}` || path === `/cds-services/${orderId}`) {
+      const hook = path === `/cds-services/${id}` ? 'patient-view' : 'order-select';
       if (req.method !== 'POST') return send(res, 405, { error: 'use POST' });
       if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return send(res, 415, { error: 'send JSON (content-type: application/json)' });
-      let body: { hook?: string; hookInstance?: string; context?: { patientId?: string }; prefetch?: Record<string, unknown> };
+      let body: { hook?: string; hookInstance?: string; context?: { patientId?: string; draftOrders?: unknown; selections?: string[] }; prefetch?: Record<string, unknown> };
       try { body = JSON.parse(await readBody(req)); } catch (e) {
         if ((e as { status?: number }).status) throw e;
         return send(res, 400, { error: 'the body is not valid JSON' });
       }
-      if (body?.hook !== 'patient-view') return send(res, 400, { error: `this service answers the patient-view hook, not "${body?.hook}"` });
+      if (body?.hook !== hook) return send(res, 400, { error: `this service answers the ${hook} hook, not "${body?.hook}"` });
       if (!body.context?.patientId) return send(res, 400, { error: 'context.patientId is required' });
+      if (hook === 'order-select' && (body.context.draftOrders as { resourceType?: string } | undefined)?.resourceType !== 'Bundle') return send(res, 400, { error: 'context.draftOrders (a Bundle of the draft orders) is required' });
       if (!body.prefetch || typeof body.prefetch !== 'object') return send(res, 412, { error: 'prefetch is required: this service does not query the FHIR server itself' });
       const now = options.now ?? new Date().toISOString().slice(0, 10);
-      const { cards } = patientViewCards(g, body, { now, ...(options.lookbackDays !== undefined ? { lookbackDays: options.lookbackDays } : {}), ...(options.maxCards !== undefined ? { maxCards: options.maxCards } : {}) });
+      const opts = { now, ...(options.lookbackDays !== undefined ? { lookbackDays: options.lookbackDays } : {}), ...(options.maxCards !== undefined ? { maxCards: options.maxCards } : {}) };
+      const { cards } = hook === 'patient-view' ? patientViewCards(g, body, opts) : orderSelectCards(g, body, opts);
+      remember(cards);
       return send(res, 200, { cards });
     }
-    if (path === `/cds-services/${id}/feedback` && options.feedbackLog) {
+    const feedbackOf = [id, orderId].find((s) => path === `/cds-services/${s}/feedback`);
+    if (feedbackOf && options.feedbackLog) {
       // CDS Hooks 2.0 feedback: {feedback: [{card, outcome: accepted|overridden, overrideReason?, outcomeTimestamp}]}
       if (req.method !== 'POST') return send(res, 405, { error: 'use POST' });
       if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return send(res, 415, { error: 'send JSON (content-type: application/json)' });
@@ -87,7 +112,7 @@ export async function startCdsHooksServer(options: CdsHooksServerOptions): Promi
       }
       const items = Array.isArray(body?.feedback) ? body.feedback : [];
       if (!items.length || items.some((f) => typeof f?.card !== 'string' || !['accepted', 'overridden'].includes(f?.outcome ?? ''))) return send(res, 400, { error: 'feedback: a list of {card, outcome: "accepted" | "overridden"}' });
-      const lines = items.map((f) => JSON.stringify({ service: id, guideline: `${g.manifest.id}@${g.manifest.version}`, card: f.card, outcome: f.outcome, ...(f.overrideReason ? { overrideReason: f.overrideReason } : {}), ...(f.outcomeTimestamp ? { outcomeTimestamp: f.outcomeTimestamp } : {}) }) + '\n');
+      const lines = items.map((f) => JSON.stringify({ service: feedbackOf, guideline: `${g.manifest.id}@${g.manifest.version}`, card: f.card, ...(cardOf.get(f.card!) ?? {}), outcome: f.outcome, ...(f.overrideReason ? { overrideReason: f.overrideReason } : {}), ...(f.outcomeTimestamp ? { outcomeTimestamp: f.outcomeTimestamp } : {}) }) + '\n');
       appendFileSync(options.feedbackLog, lines.join(''));
       res.writeHead(200); return res.end();
     }
@@ -125,7 +150,7 @@ export async function serveCommand(argv: string[], io: ServeIo, load: (dir?: str
   if (!g) return 1;
   const lookbackDays = values['lookback-days'] !== undefined ? Number(values['lookback-days']) : undefined;
   const running = await startCdsHooksServer({ guideline: g, port, ...(values.now ? { now: String(values.now) } : {}), ...(lookbackDays !== undefined ? { lookbackDays } : {}), ...(values['feedback-log'] ? { feedbackLog: resolve(String(values['feedback-log'])) } : {}) });
-  io.out(`CDS Hooks service on ${running.url}/cds-services (patient-view: ${running.url}/cds-services/${serviceId(g)}); Ctrl-C stops it\n`);
+  io.out(`CDS Hooks service on ${running.url}/cds-services (patient-view: ${running.url}/cds-services/${serviceId(g)}, order-select: ${running.url}/cds-services/${orderSelectServiceId(g)}); Ctrl-C stops it\n`);
   await new Promise<void>((ok) => { process.once('SIGINT', ok); process.once('SIGTERM', ok); });
   await running.close();
   return 0;

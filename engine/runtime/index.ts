@@ -1,7 +1,7 @@
 // The runtime wing's door inside the repository (the package's root entry is public.ts, a subset).
 // The runtime wing: what a consumer ships. The three-valued interpreter, facts, evaluate,
 // explanations, the recommendations view and bundle reading. Imports nothing of ours but schema types.
-export type { Action, ActionOption, Bundle, BundleSignature, Case, CaseExpect, Chapter, Citation, Clause, DefinitionNode, Field, Finding, Grade, Guideline, GuidelineNode, InputCoding, InputDef, Interpretation, InvariantNode, InvariantTarget, ItemField, JsonValue, Logic, Manifest, PracticePointNode, RecommendationNode, RuleNode, Severity, Status, TableNode } from './types.ts';
+export type { Action, ActionOption, Bundle, BundleSignature, Case, CaseExpect, Chapter, Citation, Clause, DefinitionNode, Field, Finding, Grade, Guideline, GuidelineNode, InputCoding, InputDef, Interpretation, InterventionCodes, InvariantNode, InvariantTarget, ItemField, JsonValue, Logic, Manifest, PracticePointNode, RecommendationNode, RuleNode, Severity, Status, TableNode } from './types.ts';
 export { EngineError, type Problem } from './errors.ts';
 export { evaluate, RESULT_FORMAT, type EvaluateOptions, type EvaluationResult, type ClauseResult, type RuleResult, type ValueResult } from './evaluate.ts';
 export { validateFacts, type Facts } from './facts.ts';

@@ -5,7 +5,7 @@
 // which also carries the interpreter and the bundle-building helpers.
 export type {
   Action, ActionOption, Bundle, BundleSignature, Case, CaseExpect, Chapter, Citation, Clause, DefinitionNode, Field, Grade, Guideline, GuidelineNode,
-  InputCoding, InputDef, Interpretation, ItemField, JsonValue, Logic, Manifest, PracticePointNode, RecommendationNode, RuleNode, Status, TableNode,
+  InputCoding, InputDef, Interpretation, InterventionCodes, ItemField, JsonValue, Logic, Manifest, PracticePointNode, RecommendationNode, RuleNode, Status, TableNode,
 } from './types.ts';
 export { EngineError, type Problem } from './errors.ts';
 export { evaluate, RESULT_FORMAT, type EvaluateOptions, type EvaluationResult, type ClauseResult, type OptionResult, type RuleResult, type ValueResult } from './evaluate.ts';

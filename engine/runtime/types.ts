@@ -57,7 +57,7 @@ export interface InputDef extends Field {
   ucum?: string;
 }
 
-export interface InputCoding { system: string; code: string; display: string; source: string; review?: 'needs-terminology-review'; note?: string; /** false: a related result, reported and never converted */ maps?: false }
+export interface InputCoding { system: string; code: string; display: string; source: string; review?: 'needs-terminology-review'; note?: string; /** false: a related result, reported and never converted */ maps?: false; /** an intervention's code for one component of a combination */ component?: true }
 
 interface NodeCommon {
   id: string;
@@ -173,7 +173,14 @@ export interface Manifest {
   id: string;
   title: string;
   version: string;
-  source: { citation: string; organisations: string[]; year: number; /** canonical address (DOI link) */ url?: string; doi?: string; note?: string };
+  source: {
+    citation: string; organisations: string[]; year: number;
+    /** the journal site the guideline text prints */ site?: string;
+    /** canonical address (DOI link) */ url?: string; doi?: string;
+    /** fields the guideline text does not confirm: shown as needing review, never as verified */
+    unverified?: Partial<Record<'url' | 'doi' | 'site' | 'citation' | 'year', { review: 'needs-review'; reason: string }>>;
+    note?: string;
+  };
   grading: {
     scheme: string;
     citation?: Citation;
@@ -181,7 +188,12 @@ export interface Manifest {
     strength: Record<string, { label: string; meaning: string }>;
   };
   chapters: Chapter[];
+  /** the coded dictionary of interventions, keyed by intervention code */
+  interventions?: Record<string, InterventionCodes>;
 }
+
+/** Standard codes of an intervention (SNOMED CT procedures, ATC or RxNorm drugs); none, with review, when not known for sure. */
+export interface InterventionCodes { codes: InputCoding[]; review?: 'needs-terminology-review'; note?: string }
 
 export interface CaseExpect {
   values?: Record<string, JsonValue>;

@@ -13,6 +13,10 @@ describe('code systems', () => {
     expect(codingProblem({ system: 'http://loinc.org', code: '1751-8' })).toMatch(/check digit/);
     expect(codingProblem({ system: 'http://snomed.info/sct', code: '19943007' })).toBeUndefined();
     expect(codingProblem({ system: 'http://snomed.info/sct', code: '0199' })).toMatch(/SNOMED/);
+    // the Verhoeff check digit: one digit changed is caught
+    expect(codingProblem({ system: 'http://snomed.info/sct', code: '18027006' })).toBeUndefined();
+    expect(codingProblem({ system: 'http://snomed.info/sct', code: '18027007' })).toMatch(/Verhoeff/);
+    expect(codingProblem({ system: 'http://snomed.info/sct', code: '19943017' })).toMatch(/Verhoeff/);
     expect(codingProblem({ system: 'http://www.whocc.no/atc', code: 'L01EX02' })).toBeUndefined();
     expect(codingProblem({ system: 'http://www.whocc.no/atc', code: 'L1EX02' })).toMatch(/ATC/);
     expect(codingProblem({ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: 'abc' })).toMatch(/RxNorm/);
@@ -51,5 +55,27 @@ describe('the checker', () => {
       expect(i.codes?.length, id).toBeGreaterThan(0);
       for (const c of i.codes!) expect(c.source, id).toMatch(/LOINC|SNOMED/);
     }
+  });
+  it('codes every intervention (SNOMED CT, ATC or RxNorm), marks the uncertain, and refuses a silent gap', () => {
+    const g = guideline();
+    const dict = g.manifest.interventions!;
+    const offered = new Set(g.nodes.flatMap((n) => ('clauses' in n ? n.clauses.flatMap((c) => [c.action.intervention, ...(c.action.options ?? []).map((o) => o.intervention)]) : [])));
+    expect(Object.keys(dict).sort()).toEqual([...offered].sort());
+    for (const [id, e] of Object.entries(dict)) {
+      for (const c of e.codes) {
+        expect(['http://snomed.info/sct', 'http://www.whocc.no/atc', 'http://www.nlm.nih.gov/research/umls/rxnorm'], id).toContain(c.system);
+        expect(c.source, id).toMatch(/SNOMED CT|ATC/);
+        if (c.review) expect(e.review, id).toBe('needs-terminology-review');
+      }
+      if (!e.codes.length) expect(e.review ?? (e.note?.startsWith('A choice among its options') ? 'group' : undefined), id).toBeDefined();
+    }
+    // the drugs of the systemic chapter are coded for sure (ATC), combinations by component
+    for (const id of ['sorafenib', 'lenvatinib', 'regorafenib', 'cabozantinib', 'ramucirumab', 'pembrolizumab', 'nivolumab']) expect(dict[id], id).toMatchObject({ codes: [{ system: 'http://www.whocc.no/atc' }] });
+    expect(dict.atezolizumab_bevacizumab.codes.map((c) => [c.code, c.component])).toEqual([['L01FF05', true], ['L01FG01', true]]);
+    expect(dict.durvalumab_tremelimumab.review).toBe('needs-terminology-review');
+    const broken = { ...g, manifest: { ...g.manifest, interventions: { ...dict, sorafenib: { codes: [{ system: 'http://loinc.org', code: '1751-7', display: 'x', source: 'LOINC' }] }, hepatic_resection: { codes: [] }, not_an_intervention: { codes: [] } } } };
+    delete (broken.manifest.interventions as Record<string, unknown>).lenvatinib;
+    const found = check(broken).filter((f) => f.file === 'manifest.json' && f.pointer.startsWith('/interventions')).map((f) => `${f.code} ${f.pointer}`).sort();
+    expect(found).toEqual(['bad-code /interventions/sorafenib/codes/0', 'uncoded-intervention /interventions', 'uncoded-intervention /interventions/hepatic_resection', 'unknown-intervention /interventions/not_an_intervention']);
   });
 });

@@ -10,15 +10,18 @@ import { GUIDELINE_DIR } from '../helpers.ts';
 
 const g = loadGuideline(GUIDELINE_DIR).guideline;
 const NOW = '2026-12-01';
-const sorted = (f: Facts) => Object.fromEntries(Object.entries(f).sort(([a], [b]) => (a < b ? -1 : 1)));
+const byKey = (o: object) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
+/** Facts in a canonical order: keys sorted, the lines of therapy by line (their order carries no meaning). */
+const sorted = (f: Facts) => byKey(Object.fromEntries(Object.entries(f).map(([k, v]) => [k, k === 'prior_systemic_therapies' && Array.isArray(v) ? [...v].sort((a: any, b: any) => a.line - b.line).map((i) => byKey(i as object)) : v])));
 const UCUM = 'http://unitsofmeasure.org';
 const bundleOf = (...resources: Record<string, unknown>[]) => ({ resourceType: 'Bundle', type: 'collection', entry: resources.map((resource) => ({ resource })) });
 const lab = (id: string, code: string, value: number, unit: string, date = '2026-11-25') => ({ resourceType: 'Observation', id, status: 'final', code: { coding: [{ system: 'http://loinc.org', code }] }, effectiveDateTime: date, valueQuantity: { value, unit, system: UCUM, code: unit } });
 const points = (facts: Facts, def: string) => evaluate(g, facts).values[def]?.value;
 
 describe('fhirToFacts on synthetic bundles of the cases', () => {
-  // every case whose facts a FHIR bundle can carry (list-valued facts are not read yet)
-  const cases = g.cases.filter((c) => factsToFhir(g, c.facts, { now: NOW }).skipped.length === 0);
+  // every case whose facts a FHIR bundle can carry (the lines of therapy as MedicationStatements)
+  const bundles = new Map(g.cases.map((c) => [c.id, factsToFhir(g, c.facts, { now: NOW })]));
+  const cases = g.cases.filter((c) => bundles.get(c.id)!.skipped.length === 0);
   it('covers many existing cases, with standard codes and laboratory units', () => {
     expect(cases.length).toBeGreaterThanOrEqual(15);
     const withLabs = cases.filter((c) => 'albumin' in c.facts && 'bilirubin' in c.facts && 'platelet_count' in c.facts);
@@ -29,15 +32,21 @@ describe('fhirToFacts on synthetic bundles of the cases', () => {
     expect(text).toContain('"code":"g/L"');
     expect(text).toContain('"code":"umol/L"');
     expect(text).toContain('"code":"10*9/L"');
+    // and cases with lines of systemic therapy, from medication periods
+    const withLines = cases.filter((c) => Array.isArray(c.facts.prior_systemic_therapies) && (c.facts.prior_systemic_therapies as unknown[]).length > 0);
+    expect(withLines.length).toBeGreaterThanOrEqual(15);
   });
   it('gives back the same facts and the same evaluation for each of them', () => {
     let n = 0;
     for (const c of cases) {
-      const { bundle } = factsToFhir(g, c.facts, { now: NOW });
+      const { bundle } = bundles.get(c.id)!;
       const r = fhirToFacts(bundle, { guideline: g, now: NOW });
       expect(sorted(r.facts), c.id).toEqual(sorted(c.facts));
       expect(r.unmapped.filter((u) => !u.reason.startsWith('no birthDate')), c.id).toEqual([]);
-      if (n++ % 5 === 0) expect(evaluate(g, r.facts), c.id).toEqual(evaluate(g, c.facts));
+      if (n++ % 4 === 0) {
+        const [a, b] = [evaluate(g, r.facts), evaluate(g, c.facts)];
+        expect({ values: a.values, rules: a.rules }, c.id).toEqual({ values: b.values, rules: b.rules });
+      }
     }
     expect(n).toBeGreaterThanOrEqual(15);
   });
@@ -109,11 +118,13 @@ describe('what fhirToFacts decides and what it reports', () => {
     ), { guideline: g, now: NOW });
     expect(r.facts).toEqual({});
     const why = Object.fromEntries(r.unmapped.map((u) => [u.resource, u.reason]));
-    expect(Object.keys(why).sort()).toEqual(['Encounter/e', 'MedicationStatement/m', 'Observation/hb', 'Observation/hbsag', 'Observation/inr', 'Procedure/pr']);
+    expect(Object.keys(why).sort()).toEqual(['Encounter/e', 'MedicationStatement/m', 'Observation/hb', 'Observation/hbsag', 'Observation/inr', 'Procedure/pr', 'prior_systemic_therapies']);
     expect(why['Observation/hb']).toMatch(/no coding of the dictionary/);
     expect(why['Observation/inr']).toMatch(/prothrombin_time_prolonged_s but is not it/);
     expect(why['Observation/hbsag']).toMatch(/neither a boolean nor a coded positive/);
-    expect(why['MedicationStatement/m']).toMatch(/not read yet/);
+    // a drug named only in text is not guessed, and without it the lines cannot be numbered
+    expect(why['MedicationStatement/m']).toMatch(/no code: not a systemic therapy agent of the dictionary/);
+    expect(why.prior_systemic_therapies).toMatch(/not derived: MedicationStatement\/m \(no ATC code/);
   });
   it('reads the clinician\'s answers through the local code system, and refuses out-of-range values', () => {
     const answer = (code: string, value: Record<string, unknown>) => ({ resourceType: 'Observation', id: code, status: 'final', code: { coding: [{ system: localSystem(g), code }] }, effectiveDateTime: '2026-11-30', ...value });
@@ -130,10 +141,60 @@ describe('guideline eval --fhir', () => {
     expect(code, out).toBe(0);
     expect(out).toContain('albumin = 3.9  (Observation/r10, 2026-11-20, from 39 g/L)');
     expect(out).toContain('age_years = 62');
-    expect(out).toMatch(/Not mapped \(3\):[\s\S]*Observation\/inr[\s\S]*MedicationStatement\/entecavir[\s\S]*AllergyIntolerance\/allergy/);
+    expect(out).toMatch(/Not mapped \(3\):[\s\S]*Observation\/inr[\s\S]*AllergyIntolerance\/allergy[\s\S]*MedicationStatement\/entecavir: http:\/\/www.whocc.no\/atc\|J05AF10: not a systemic therapy agent/);
     expect(out).toContain('Observation/old-albumin: albumin: Observation/r10 is more recent');
     expect(out).toMatch(/Hepatic resection \[A1\] primary/);
     const json = JSON.parse(readFileSync(join(GUIDELINE_DIR, 'examples', 'sample-patient.fhir.json'), 'utf8'));
     expect(json.resourceType).toBe('Bundle');
   });
 });
+
+describe('lines of therapy from medication periods', () => {
+  const ATC = 'http://www.whocc.no/atc';
+  const STOP = `urn:guideline:${g.manifest.id}:input:prior_systemic_therapies:stop_reason`;
+  const drug = (code: string) => ({ coding: [{ system: ATC, code }] });
+  const statement = (id: string, code: string, period: Record<string, string>, status = 'completed', extra: Record<string, unknown> = {}) => ({ resourceType: 'MedicationStatement', id, status, medicationCodeableConcept: drug(code), effectivePeriod: period, ...extra });
+  const bid400 = { dosage: [{ timing: { repeat: { frequency: 2, period: 1, periodUnit: 'd' } }, doseAndRate: [{ doseQuantity: { value: 400, unit: 'mg', system: UCUM, code: 'mg' } }] }] };
+  it('numbers the lines in order of start, with duration, daily dose and the stop reason a resource states', () => {
+    const r = fhirToFacts(bundleOf(
+      statement('rego', 'L01EX05', { start: '2026-07-01' }, 'active'),
+      statement('sora', 'L01EX02', { start: '2026-01-05', end: '2026-06-01' }, 'stopped', { statusReason: [{ coding: [{ system: STOP, code: 'progression' }] }], ...bid400 }),
+      statement('entecavir', 'J05AF10', { start: '2019-03-01' }, 'active'),
+    ), { guideline: g, now: NOW });
+    expect(r.facts.prior_systemic_therapies).toEqual([
+      { agent: 'sorafenib', line: 1, duration_weeks: 21, daily_dose_mg: 800, stop_reason: 'progression' },
+      { agent: 'regorafenib', line: 2, duration_weeks: 21.9, stop_reason: 'ongoing' },
+    ]);
+    expect(r.sources.prior_systemic_therapies.resource).toBe('MedicationStatement/sora, MedicationStatement/rego');
+    expect(r.unmapped.map((u) => u.resource)).toEqual(['MedicationStatement/entecavir']);
+    // the facts decide what follows: second line after sorafenib failure is no longer first line
+    expect(points(r.facts, 'last_line_number')).toBe(2);
+  });
+  it('reads a combination from the administrations of its components in the same period', () => {
+    const admin = (id: string, code: string, date: string) => ({ resourceType: 'MedicationAdministration', id, status: 'completed', medicationCodeableConcept: drug(code), effectiveDateTime: date });
+    const r = fhirToFacts(bundleOf(
+      ...['2026-09-01', '2026-09-22', '2026-10-13'].flatMap((d, k) => [admin(`a${k}`, 'L01FF05', d), admin(`b${k}`, 'L01FG01', d)]),
+    ), { guideline: g, now: NOW });
+    expect(r.facts.prior_systemic_therapies).toEqual([{ agent: 'atezolizumab_bevacizumab', line: 1, duration_weeks: 6 }]);
+    expect(r.unmapped).toEqual([]);
+  });
+  it('never guesses: an unknown cancer drug, a lone component, an order or a code under review leave the lines missing, reported', () => {
+    const lines = (...resources: Record<string, unknown>[]) => fhirToFacts(bundleOf(...resources), { guideline: g, now: NOW });
+    const sora = statement('sora', 'L01EX02', { start: '2026-01-05', end: '2026-06-01' });
+    const doxorubicin = lines(sora, statement('dox', 'L01DB01', { start: '2026-06-10', end: '2026-08-01' }));
+    expect(doxorubicin.facts).toEqual({});
+    expect(doxorubicin.unmapped.find((u) => u.resource === 'prior_systemic_therapies')?.reason).toMatch(/MedicationStatement\/dox \(an antineoplastic/);
+    const lone = lines(statement('bev', 'L01FG01', { start: '2026-06-10', end: '2026-08-01' }));
+    expect(lone.facts).toEqual({});
+    expect(lone.unmapped.map((u) => u.reason).join('\n')).toMatch(/one component of a combination without the other/);
+    const durva = lines(statement('durva', 'L01FF03', { start: '2026-06-10', end: '2026-08-01' }));
+    expect(durva.facts).toEqual({});
+    expect(durva.unmapped[0].reason).toMatch(/needs terminology review/);
+    const order = lines({ resourceType: 'MedicationRequest', id: 'o', status: 'active', intent: 'order', medicationCodeableConcept: drug('L01EX02'), authoredOn: '2026-11-30' });
+    expect(order.facts).toEqual({});
+    expect(order.unmapped[0].reason).toMatch(/an order, not a course taken/);
+    // no medication at all is not "treatment-naive": the list stays missing
+    expect(lines().facts).toEqual({});
+  });
+});
+
