@@ -6,3 +6,7 @@ export { factsToFhir, type SyntheticBundle } from './fhir-synth.ts';
 export { discovery, cardsFor, patientViewCards, prefetchBundle, serviceId, GUIDELINE_SITE, type CdsService, type CdsCard, type CardsOptions } from './cds-hooks.ts';
 export { exportCpg, JSON_LOGIC_LANGUAGE } from './fhir-cpg.ts';
 export { exportQuestionnaire, questionnaireAnswers, clinicianInputs, questionnaireUrl } from './questionnaire.ts';
+export { planGuideline, SqlTranslationError, type Plan } from './sql/plan.ts';
+export { SqlGenerator, STATUS_NAMES, STATIC_CAP, type StatusName, type ResultLayout } from './sql/generate.ts';
+export { prepareAudit, perPatientSql, countsSql, validationSql, columnType, inputsOfRules, planOf, type Query, type Prepared, type AuditCounts } from './sql/audit.ts';
+export type { Dialect } from './sql/translate.ts';
