@@ -8,7 +8,7 @@ import { quoteIdent, sqlString, type Dialect } from './translate.ts';
 
 export type Query = (sql: string) => Promise<Record<string, unknown>[]>;
 
-export interface Prepared { generator: SqlGenerator; layout: ResultLayout; statusSql: string[]; rounds: number }
+export interface Prepared { generator: SqlGenerator; layout: ResultLayout; stages: string[][]; rounds: number }
 
 const plans = new WeakMap<Guideline, Plan>();
 /** The plan of a guideline (cached: classification and rewriting, no tables yet). */
@@ -27,19 +27,36 @@ export async function prepareAudit(g: Guideline, dialect: Dialect, columns: read
   await query('DROP TABLE IF EXISTS audit_base');
   await query(`CREATE TEMP TABLE audit_base AS ${generator.baseSql(table)}`);
   let rounds = 0;
+  const step = async () => {
+    const m = generator.materialize();
+    await query(`DROP TABLE IF EXISTS ${m.table}`);
+    await query(m.sql);
+    await query(`DROP TABLE ${m.previous}`);
+  };
   for (;;) {
     const d = generator.nextDiscovery();
     if (!d) break;
+    // what is resolved so far is materialized first, so that each query binds only what is new
+    await step();
+    const again = generator.nextDiscovery()!;
+    d.sql = again.sql;
     rounds++;
     generator.resolveDiscovered(d.exprs, await query(d.sql));
+    for (const t of generator.pending.splice(0)) {
+      await query(`DROP TABLE IF EXISTS ${t.table}`);
+      await query(`CREATE TEMP TABLE ${t.table} (k BIGINT PRIMARY KEY, v SMALLINT)`);
+      for (let i = 0; i < t.rows.length; i += 2000) await query(`INSERT INTO ${t.table} VALUES ${t.rows.slice(i, i + 2000).map(([k, v]) => `(${k}, ${v})`).join(', ')}`);
+    }
   }
-  const { sql, layout } = generator.statusColumns();
-  return { generator, layout, statusSql: sql, rounds };
+  await step();
+  const { stages, layout } = generator.statusColumns();
+  return { generator, layout, stages, rounds };
 }
 
 /** Every patient's statuses: pid, then r<i>/c<i>/o<i> codes. */
 export function perPatientSql(p: Prepared): string {
-  return `${p.generator.chainSql()}\nSELECT pid, ${p.statusSql.join(', ')} FROM lv ORDER BY pid`;
+  const cols = p.layout.rules.flatMap((r) => [r.column, ...r.clauses.flatMap((c) => [c.column, ...c.options.map((o) => o.column)])]);
+  return `${p.generator.chainSql()},\n${SqlGenerator.statusCtes(p.stages)}\nSELECT pid, ${cols.join(', ')} FROM st ORDER BY pid`;
 }
 
 /** The inputs each rule reads, through its definitions. */
@@ -117,7 +134,7 @@ export function countsSql(g: Guideline, p: Prepared, withConcordance: boolean): 
     aggs.push(`sum(CASE WHEN intervention_given IS NOT NULL AND NOT ${none} AND (${notRecommended}) THEN 1 ELSE 0 END) AS cc_not`);
     aggs.push(`sum(CASE WHEN intervention_given IS NOT NULL AND NOT ${none} AND NOT (${notRecommended}) AND (${recommended}) THEN 1 ELSE 0 END) AS cc_rec`);
   }
-  const sql = `${p.generator.chainSql()},\nst AS (SELECT ${withConcordance ? 'intervention_given, ' : ''}${g.inputs.map((_, i) => `m${i}`).join(', ')}, ${p.statusSql.join(', ')} FROM lv)\nSELECT ${aggs.join(', ')} FROM st`;
+  const sql = `${p.generator.chainSql()},\n${SqlGenerator.statusCtes(p.stages)}\nSELECT ${aggs.join(', ')} FROM st`;
   return {
     sql,
     read: (row) => {

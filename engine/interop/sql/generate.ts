@@ -24,6 +24,8 @@ export interface ResultLayout {
   rules: { id: string; column: string; clauses: { id: string; column: string; options: { intervention: string; column: string }[] }[] }[];
 }
 
+const tableCache = new WeakMap<Plan, Map<string, { reads: Domain[]; table: number[]; domain: Domain }>>();
+
 export class SqlGenerator {
   readonly dialect: Dialect;
   readonly plan: Plan;
@@ -31,7 +33,7 @@ export class SqlGenerator {
   private readonly resolved = new Map<string, Resolved>();
   private readonly readColumn = new Map<string, string>();
   private readonly exprs: Expr[];
-  /** seconds spent tabulating and evaluating discovered combinations */
+  /** how many combinations the interpreter evaluated */
   interpreterCalls = 0;
 
   /** `columns`: the patient table's columns (facts absent from it are absent for everyone). */
@@ -50,6 +52,32 @@ export class SqlGenerator {
 
   /** Tabulate what can be tabulated now; the expressions that need the data's combinations. */
   private advance(): Expr[] {
+    const t0 = performance.now();
+    try { return this.advanceUntimed(); } finally { this.interpreterMs += performance.now() - t0; }
+  }
+
+  /** the table the chain starts from (audit_base, then each round's materialized table) */
+  current = 'audit_base';
+  private readonly materialized = new Set<string>();
+  private round = 0;
+
+  /** SQL that materializes every resolved expression into a new table; the chain then starts there. */
+  materialize(): { sql: string; table: string; previous: string } {
+    const table = `audit_w${++this.round}`;
+    const sql = `CREATE TEMP TABLE ${table} AS ${this.chainSql(true)}\nSELECT * FROM lv`;
+    for (const id of this.resolved.keys()) this.materialized.add(id);
+    const previous = this.current;
+    this.current = table;
+    return { sql, table, previous };
+  }
+
+  /** discovered tables the caller must create (k BIGINT, v SMALLINT) before the next query */
+  pending: { table: string; rows: [number, number][] }[] = [];
+
+  /** milliseconds spent in the interpreter (tables and discovered combinations) */
+  interpreterMs = 0;
+
+  private advanceUntimed(): Expr[] {
     const need: Expr[] = [];
     for (const e of this.exprs) {
       if (this.resolved.has(e.id)) continue;
@@ -58,8 +86,16 @@ export class SqlGenerator {
       const strides = stridesOf(ds as Domain[]);
       const size = strides.length ? strides[0] * ds[0]!.vals.length : 1;
       if (size <= STATIC_CAP) {
-        const { table, domain } = tabulate(e, ds as Domain[]);
-        this.interpreterCalls += size;
+        // the same expression over the same domains (another audit of this guideline) is tabulated once
+        let cache = tableCache.get(this.plan);
+        if (!cache) { cache = new Map(); tableCache.set(this.plan, cache); }
+        let hit = cache.get(e.id);
+        if (!hit || hit.reads.length !== ds.length || hit.reads.some((d, k) => d !== ds[k])) {
+          hit = { reads: ds as Domain[], ...tabulate(e, ds as Domain[]) };
+          cache.set(e.id, hit);
+          this.interpreterCalls += size;
+        }
+        const { table, domain } = hit;
         this.resolved.set(e.id, { table, domain, strides });
       } else need.push(e);
     }
@@ -80,6 +116,7 @@ export class SqlGenerator {
 
   /** Record the combinations a discovery query found: evaluate each with the interpreter. */
   resolveDiscovered(exprs: Expr[], rows: Record<string, unknown>[]): void {
+    const t0 = performance.now();
     exprs.forEach((e, i) => {
       const ds = e.reads.map((r) => this.domainOf(r)!);
       const strides = stridesOf(ds);
@@ -95,7 +132,9 @@ export class SqlGenerator {
         this.interpreterCalls++;
       }
       this.resolved.set(e.id, { map, domain, strides });
+      this.pending.push({ table: `m_${this.readColumn.get(e.id)!}`, rows: [...map.entries()] });
     });
+    this.interpreterMs += performance.now() - t0;
   }
 
   private keyOf(e: Expr, strides: number[]): string {
@@ -235,6 +274,7 @@ export class SqlGenerator {
     const joinsByLevel: string[][] = [];
     const values: string[] = [];
     for (const e of this.exprs) {
+      if (this.materialized.has(e.id)) continue;
       const r = this.resolved.get(e.id);
       if (!r) { if (onlyResolved) continue; throw new Error(`${e.id} is not resolved`); }
       const lv = 1 + Math.max(0, ...e.reads.map((x) => levels.get(x) ?? 0));
@@ -247,15 +287,13 @@ export class SqlGenerator {
         (joinsByLevel[lv] ??= []);
         byLevel[lv][byLevel[lv].length - 1] = `${this.lookup(r.table, key)} AS ${c}`;
       } else {
-        const entries = [...r.map!.entries()];
         const m = `m_${c}`;
-        const rowsSql = entries.length ? entries.map(([k, v]) => `(${k}, ${v})`).join(', ') : '(-1, -1)';
-        (joinsByLevel[lv] ??= []).push(`LEFT JOIN (VALUES ${rowsSql}) AS ${m}(k, v) ON ${m}.k = ${key}`);
+        (joinsByLevel[lv] ??= []).push(`LEFT JOIN ${m} ON ${m}.k = ${key}`);
         byLevel[lv][byLevel[lv].length - 1] = `${m}.v AS ${c}`;
       }
     }
     const ctes: string[] = [];
-    let prev = 'audit_base';
+    let prev = this.current;
     for (let lv = 1; lv < byLevel.length; lv++) {
       if (!byLevel[lv]?.length) continue;
       const name = `l${lv}`;
@@ -268,7 +306,12 @@ export class SqlGenerator {
 
   private lookup(table: number[], key: string): string {
     if (table.every((x) => x === table[0])) return `${table[0]}`;
-    return this.dialect === 'duckdb' ? `([${table.join(',')}])[${key} + 1]` : `(ARRAY[${table.join(',')}]::smallint[])[${key} + 1]`;
+    return this.list(table, key);
+  }
+
+  /** A constant list indexed by a key: one string constant (cheap to bind), cast once. */
+  private list(values: number[], key: string): string {
+    return this.dialect === 'duckdb' ? `(CAST('[${values.join(',')}]' AS SMALLINT[]))[${key} + 1]` : `(CAST('{${values.join(',')}}' AS smallint[]))[${key} + 1]`;
   }
 
   /** Status code of each value of an expression (or population): applies 0, does-not-apply 1, undecided 2. */
@@ -283,36 +326,47 @@ export class SqlGenerator {
     const codes = this.statusCodes(id);
     const c = this.readColumn.get(id)!;
     if (codes.every((x) => x === codes[0])) return `${codes[0]}`;
-    return this.dialect === 'duckdb' ? `([${codes.join(',')}])[${c} + 1]` : `(ARRAY[${codes.join(',')}]::smallint[])[${c} + 1]`;
+    return this.list(codes, c);
   }
 
-  /** Status columns of every rule, clause and option (over lv), and their layout. */
-  statusColumns(): { sql: string[]; layout: ResultLayout } {
-    const sql: string[] = [];
+  /** Status columns of every rule, clause and option, in three stages (populations, clauses and options, rules), and their layout. */
+  statusColumns(): { stages: string[][]; layout: ResultLayout } {
+    const pops: string[] = [];
+    const clausesSql: string[] = [];
+    const rulesSql: string[] = [];
     const layout: ResultLayout = { rules: [] };
+    const popCol = new Map<string, string>();
     let n = 0;
     const and2 = (a: string, b: string) => `(CASE WHEN ${a} = 1 OR ${b} = 1 THEN 1 WHEN ${a} = 0 AND ${b} = 0 THEN 0 ELSE 2 END)`;
     for (const r of this.plan.rules) {
-      const pop = r.population ? this.statusOf(r.population) : '0';
+      let pop = '0';
+      if (r.population) {
+        if (!popCol.has(r.population)) { const c = `ps${popCol.size}`; popCol.set(r.population, c); pops.push(`${this.statusOf(r.population)} AS ${c}`); }
+        pop = popCol.get(r.population)!;
+      }
       const rc = `r${n++}`;
       const clauses = r.clauses.map((c) => {
         const cc = `c${n++}`;
         const own = and2(pop, this.statusOf(c.when.id));
-        const status = `(CASE WHEN ${pop} = 1 THEN 3 ELSE ${own} END)`;
-        sql.push(`${status} AS ${cc}`);
+        clausesSql.push(`(CASE WHEN ${pop} = 1 THEN 3 ELSE ${own} END) AS ${cc}`);
         const options = c.options.map((o) => {
           const oc = `o${n++}`;
-          sql.push(o.when ? `(CASE WHEN ${pop} = 1 THEN 3 ELSE ${and2(own, this.statusOf(o.when.id))} END) AS ${oc}` : `${status} AS ${oc}`);
+          clausesSql.push(o.when ? `(CASE WHEN ${pop} = 1 THEN 3 ELSE ${and2(own, this.statusOf(o.when.id))} END) AS ${oc}` : `(CASE WHEN ${pop} = 1 THEN 3 ELSE ${own} END) AS ${oc}`);
           return { intervention: o.intervention, column: oc };
         });
-        return { id: c.id, column: cc, options, status };
+        return { id: c.id, column: cc, options };
       });
-      const any0 = clauses.map((c) => `${c.status} = 0`).join(' OR ');
-      const all1 = clauses.map((c) => `${c.status} = 1`).join(' AND ');
-      sql.push(`(CASE WHEN ${pop} = 1 THEN 3 WHEN ${any0} THEN 0 WHEN ${all1 || 'TRUE'} THEN 1 ELSE 2 END) AS ${rc}`);
-      layout.rules.push({ id: r.rule.id, column: rc, clauses: clauses.map(({ id, column, options }) => ({ id, column, options })) });
+      const any0 = clauses.map((c) => `${c.column} = 0`).join(' OR ');
+      const all1 = clauses.map((c) => `${c.column} = 1`).join(' AND ');
+      rulesSql.push(`(CASE WHEN ${pop} = 1 THEN 3 WHEN ${any0 || 'FALSE'} THEN 0 WHEN ${all1 || 'TRUE'} THEN 1 ELSE 2 END) AS ${rc}`);
+      layout.rules.push({ id: r.rule.id, column: rc, clauses });
     }
-    return { sql, layout };
+    return { stages: [pops.length ? pops : ['0 AS ps_none'], clausesSql, rulesSql], layout };
+  }
+
+  /** CTEs sa, sb, st over `from`: the status columns (st has every column of `from` too). */
+  static statusCtes(stages: string[][], from = 'lv'): string {
+    return `sa AS (SELECT ${from}.*, ${stages[0].join(', ')} FROM ${from}),\nsb AS (SELECT sa.*, ${stages[1].join(', ')} FROM sa),\nst AS (SELECT sb.*, ${stages[2].join(', ')} FROM sb)`;
   }
 }
 

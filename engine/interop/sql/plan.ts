@@ -263,7 +263,13 @@ export function planGuideline(g: Guideline): Plan {
 }
 
 /** The domain of a pseudo read (an atom or a presence check) as the interpreter sees it. */
+const pseudoDomains = new Map<string, Domain>();
 export function pseudoDomain(name: string): Domain | undefined {
+  let d = pseudoDomains.get(name);
+  if (!d) { d = pseudoDomainUncached(name); if (d) pseudoDomains.set(name, d); }
+  return d;
+}
+function pseudoDomainUncached(name: string): Domain | undefined {
   if (name.startsWith('__atom__')) return name.endsWith('__listknown') ? domainOf([false, true]) : domainOf([false, true, new Unknown([name])]);
   if (name.startsWith('__present__')) return domainOf([true, new Unknown([name])]);
   return undefined;
