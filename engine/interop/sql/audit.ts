@@ -56,7 +56,7 @@ export async function prepareAudit(g: Guideline, dialect: Dialect, columns: read
 /** Every patient's statuses: pid, then r<i>/c<i>/o<i> codes. */
 export function perPatientSql(p: Prepared): string {
   const cols = p.layout.rules.flatMap((r) => [r.column, ...r.clauses.flatMap((c) => [c.column, ...c.options.map((o) => o.column)])]);
-  return `${p.generator.chainSql()},\n${SqlGenerator.statusCtes(p.stages)}\nSELECT pid, ${cols.join(', ')} FROM st ORDER BY pid`;
+  return `${p.generator.chainSql()},\n${p.generator.statusCtes(p.stages)}\nSELECT pid, ${cols.join(', ')} FROM st ORDER BY pid`;
 }
 
 /** The inputs each rule reads, through its definitions. */
@@ -134,7 +134,7 @@ export function countsSql(g: Guideline, p: Prepared, withConcordance: boolean): 
     aggs.push(`sum(CASE WHEN intervention_given IS NOT NULL AND NOT ${none} AND (${notRecommended}) THEN 1 ELSE 0 END) AS cc_not`);
     aggs.push(`sum(CASE WHEN intervention_given IS NOT NULL AND NOT ${none} AND NOT (${notRecommended}) AND (${recommended}) THEN 1 ELSE 0 END) AS cc_rec`);
   }
-  const sql = `${p.generator.chainSql()},\n${SqlGenerator.statusCtes(p.stages)}\nSELECT ${aggs.join(', ')} FROM st`;
+  const sql = `${p.generator.chainSql()},\n${p.generator.statusCtes(p.stages)}\nSELECT ${aggs.join(', ')} FROM st`;
   return {
     sql,
     read: (row) => {

@@ -365,8 +365,12 @@ export class SqlGenerator {
   }
 
   /** CTEs sa, sb, st over `from`: the status columns (st has every column of `from` too). */
-  static statusCtes(stages: string[][], from = 'lv'): string {
-    return `sa AS (SELECT ${from}.*, ${stages[0].join(', ')} FROM ${from}),\nsb AS (SELECT sa.*, ${stages[1].join(', ')} FROM sa),\nst AS (SELECT sb.*, ${stages[2].join(', ')} FROM sb)`;
+  statusCtes(stages: string[][], from = 'lv'): string {
+    // only what the statuses and counts read (PostgreSQL allows at most 1664 columns in a select list)
+    const used = new Set<string>();
+    for (const r of this.plan.rules) { if (r.population) used.add(this.readColumn.get(r.population)!); for (const c of r.clauses) { used.add(this.readColumn.get(c.when.id)!); for (const o of c.options) if (o.when) used.add(this.readColumn.get(o.when.id)!); } }
+    const keep = ['pid', ...this.plan.guideline.inputs.map((_, i) => `m${i}`), ...(this.columns.has('intervention_given') ? ['intervention_given'] : []), ...used];
+    return `sa AS (SELECT ${keep.map((c) => `${from}.${c}`).join(', ')}, ${stages[0].join(', ')} FROM ${from}),\nsb AS (SELECT sa.*, ${stages[1].join(', ')} FROM sa),\nst AS (SELECT sb.*, ${stages[2].join(', ')} FROM sb)`;
   }
 }
 
