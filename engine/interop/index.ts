@@ -8,3 +8,7 @@ export { orderSelectCards, orderSelectServiceId, ordersOf, type DraftOrder, type
 export { therapyLines, stopReasonSystem } from './fhir-meds.ts';
 export { exportCpg, JSON_LOGIC_LANGUAGE, TERMINOLOGY_REVIEW_TAG } from './fhir-cpg.ts';
 export { exportQuestionnaire, questionnaireAnswers, clinicianInputs, questionnaireUrl } from './questionnaire.ts';
+export { planGuideline, SqlTranslationError, type Plan } from './sql/plan.ts';
+export { SqlGenerator, STATUS_NAMES, STATIC_CAP, type StatusName, type ResultLayout } from './sql/generate.ts';
+export { prepareAudit, perPatientSql, countsSql, validationSql, columnType, inputsOfRules, planOf, type Query, type Prepared, type AuditCounts } from './sql/audit.ts';
+export type { Dialect } from './sql/translate.ts';

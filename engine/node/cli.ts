@@ -194,6 +194,27 @@ export const COMMANDS: Record<string, Command> = {
       return runRender({ source: positionals[0] ?? guidelineDir(values), out: values.out as string | undefined, dir: () => guidelineDir(values) }, io);
     },
   },
+  audit: {
+    usage: '<patients.(jsonl|csv|parquet)> [--db duckdb|pglite|postgres://...] [--json] [--html report.html] [--sql out.sql] [--dir dir]',
+    summary: 'the guideline as SQL over a population (DuckDB embedded by default): per rule and clause\nhow many patients it applies to, does not, stays undecided for; missing facts; concordance',
+    options: { db: { type: 'string' }, html: { type: 'string' }, sql: { type: 'string' }, ...dirOption },
+    positionals: [1, 1],
+    async run({ values, positionals }, io) {
+      const g = loadChecked(guidelineDir(values), io);
+      if (!g) return 1;
+      const { runAudit, AuditError } = await import('./audit-command.ts');
+      const { SqlTranslationError } = await import('../interop/index.ts');
+      try {
+        return await runAudit(g, positionals[0], { db: values.db as string | undefined, json: values.json === true, html: values.html as string | undefined, sql: values.sql as string | undefined }, io);
+      } catch (e) {
+        if (e instanceof AuditError || e instanceof SqlTranslationError) {
+          io.err(values.json ? JSON.stringify({ error: { code: e instanceof AuditError ? 'audit' : 'sql-translation', message: e.message } }) + '\n' : `${e.message}\n`);
+          return 2;
+        }
+        throw e;
+      }
+    },
+  },
   format: {
     usage: '[--check] [--dir dir]',
     summary: 'rewrite every document in the house layout (key order, 2-space JSON);\n--check only lists the files that differ',

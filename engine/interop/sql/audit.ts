@@ -1,0 +1,176 @@
+// Running the generated SQL: the base table, the discovery rounds (the combinations of large
+// tables that occur in the data, evaluated by the interpreter), then one query for the counts
+// (or one for every patient's statuses). Database-agnostic: the caller passes `query`.
+import type { Guideline, InputDef } from '../../runtime/index.ts';
+import { SqlGenerator, STATUS_NAMES, type ResultLayout, type StatusName } from './generate.ts';
+import { planGuideline, rootReads, type Plan } from './plan.ts';
+import { quoteIdent, sqlString, type Dialect } from './translate.ts';
+
+export type Query = (sql: string) => Promise<Record<string, unknown>[]>;
+
+export interface Prepared { generator: SqlGenerator; layout: ResultLayout; stages: string[][]; rounds: number }
+
+const plans = new WeakMap<Guideline, Plan>();
+/** The plan of a guideline (cached: classification and rewriting, no tables yet). */
+export function planOf(g: Guideline): Plan {
+  let p = plans.get(g);
+  if (!p) { p = planGuideline(g); plans.set(g, p); }
+  return p;
+}
+
+/**
+ * Build `audit_base` from the table `table` (a `pid` column and one column per input present)
+ * and resolve every table. After this, `statusSql` are the status columns over `lv`.
+ */
+export async function prepareAudit(g: Guideline, dialect: Dialect, columns: readonly string[], query: Query, table = 'patients'): Promise<Prepared> {
+  const generator = new SqlGenerator(planOf(g), dialect, columns);
+  await query('DROP TABLE IF EXISTS audit_base');
+  await query(`CREATE TEMP TABLE audit_base AS ${generator.baseSql(table)}`);
+  let rounds = 0;
+  const step = async () => {
+    const m = generator.materialize();
+    await query(`DROP TABLE IF EXISTS ${m.table}`);
+    await query(m.sql);
+    await query(`DROP TABLE ${m.previous}`);
+  };
+  for (;;) {
+    const d = generator.nextDiscovery();
+    if (!d) break;
+    // what is resolved so far is materialized first, so that each query binds only what is new
+    await step();
+    const again = generator.nextDiscovery()!;
+    d.sql = again.sql;
+    rounds++;
+    generator.resolveDiscovered(d.exprs, await query(d.sql));
+    for (const t of generator.pending.splice(0)) {
+      await query(`DROP TABLE IF EXISTS ${t.table}`);
+      await query(`CREATE TEMP TABLE ${t.table} (k BIGINT PRIMARY KEY, v SMALLINT)`);
+      for (let i = 0; i < t.rows.length; i += 2000) await query(`INSERT INTO ${t.table} VALUES ${t.rows.slice(i, i + 2000).map(([k, v]) => `(${k}, ${v})`).join(', ')}`);
+    }
+  }
+  await step();
+  const { stages, layout } = generator.statusColumns();
+  return { generator, layout, stages, rounds };
+}
+
+/** Every patient's statuses: pid, then r<i>/c<i>/o<i> codes. */
+export function perPatientSql(p: Prepared): string {
+  const cols = p.layout.rules.flatMap((r) => [r.column, ...r.clauses.flatMap((c) => [c.column, ...c.options.map((o) => o.column)])]);
+  return `${p.generator.chainSql()},\n${p.generator.statusCtes(p.stages)}\nSELECT pid, ${cols.join(', ')} FROM st ORDER BY pid`;
+}
+
+/** The inputs each rule reads, through its definitions. */
+export function inputsOfRules(g: Guideline): Map<string, string[]> {
+  const defs = new Map(g.nodes.flatMap((n) => (n.kind === 'definition' ? [[n.id, n] as const] : [])));
+  const inputs = new Set(g.inputs.map((i) => i.id));
+  const memo = new Map<string, Set<string>>();
+  const closure = (names: Iterable<string>): Set<string> => {
+    const out = new Set<string>();
+    for (const n of names) {
+      if (inputs.has(n)) out.add(n);
+      const d = defs.get(n);
+      if (d) {
+        let s = memo.get(n);
+        if (!s) { memo.set(n, new Set()); s = closure(rootReads(d.expr)); memo.set(n, s); }
+        for (const x of s) out.add(x);
+      }
+    }
+    return out;
+  };
+  const out = new Map<string, string[]>();
+  for (const r of planOf(g).rules) {
+    const names = new Set<string>(r.population ? [r.population] : []);
+    for (const c of r.rule.clauses) { for (const x of rootReads(c.when)) names.add(x); for (const o of c.action.options ?? []) if (o.when !== undefined) for (const x of rootReads(o.when)) names.add(x); }
+    out.set(r.rule.id, [...closure(names)].sort());
+  }
+  return out;
+}
+
+export interface AuditCounts {
+  patients: number;
+  rules: Record<string, Record<StatusName, number> & { clauses: Record<string, Record<StatusName, number>>; missing: { fact: string; patients: number }[] }>;
+  concordance?: { patients: number; recommended: number; none: number; notRecommended: number; other: number; notRecorded: number };
+}
+
+/** The counts query: per rule, clause and status; missing facts among a rule's undecided patients; concordance. */
+export function countsSql(g: Guideline, p: Prepared, withConcordance: boolean): { sql: string; read: (row: Record<string, unknown>) => AuditCounts } {
+  const inputIndex = new Map(g.inputs.map((i, k) => [i.id, k]));
+  const ruleInputs = inputsOfRules(g);
+  const aggs: string[] = ['count(*) AS n'];
+  const readers: ((row: Record<string, unknown>, out: AuditCounts) => void)[] = [];
+  const num = (x: unknown) => Number(x ?? 0);
+  let k = 0;
+  for (const r of p.layout.rules) {
+    const counts = (col: string) => STATUS_NAMES.map((_, s) => { const a = `q${k++}`; aggs.push(`sum(CASE WHEN ${col} = ${s} THEN 1 ELSE 0 END) AS ${a}`); return a; });
+    const ra = counts(r.column);
+    const ca = r.clauses.map((c) => ({ id: c.id, a: counts(c.column) }));
+    const ma = (ruleInputs.get(r.id) ?? []).map((f) => { const a = `q${k++}`; aggs.push(`sum(CASE WHEN ${r.column} = 2 AND m${inputIndex.get(f)} THEN 1 ELSE 0 END) AS ${a}`); return { f, a }; });
+    readers.push((row, out) => {
+      const of = (as: string[]) => Object.fromEntries(STATUS_NAMES.map((s, i) => [s, num(row[as[i]])])) as Record<StatusName, number>;
+      out.rules[r.id] = { ...of(ra), clauses: Object.fromEntries(ca.map((c) => [c.id, of(c.a)])), missing: ma.map((m) => ({ fact: m.f, patients: num(row[m.a]) })).filter((m) => m.patients > 0).sort((a, b) => b.patients - a.patients || (a.fact < b.fact ? -1 : 1)).slice(0, 5) };
+    });
+  }
+  if (withConcordance) {
+    const rec = new Map<string, string[]>();
+    const notRec = new Map<string, string[]>();
+    const ruleById = new Map(g.nodes.map((n) => [n.id, n]));
+    for (const r of p.layout.rules) {
+      const node = ruleById.get(r.id);
+      if (!node || (node.kind !== 'recommendation' && node.kind !== 'practice-point')) continue;
+      r.clauses.forEach((c, i) => {
+        const action = node.clauses[i].action;
+        const into = action.type === 'not-recommended' ? notRec : action.type === 'recommend' || action.type === 'consider' ? rec : undefined;
+        if (!into) return;
+        const add = (code: string, col: string) => { if (!into.has(code)) into.set(code, []); into.get(code)!.push(col); };
+        if (c.options.length) for (const o of c.options) add(o.intervention, o.column); else add(action.intervention, c.column);
+      });
+    }
+    const given = (m: Map<string, string[]>) => [...m].map(([code, cols]) => `(intervention_given = ${sqlString(code)} AND (${cols.map((c) => `${c} = 0`).join(' OR ')}))`).join(' OR ') || 'FALSE';
+    const recommended = given(rec);
+    const notRecommended = given(notRec);
+    const none = `(lower(intervention_given) IN ('', 'none'))`;
+    aggs.push(`sum(CASE WHEN intervention_given IS NULL THEN 1 ELSE 0 END) AS cc_nr`);
+    aggs.push(`sum(CASE WHEN intervention_given IS NOT NULL AND ${none} THEN 1 ELSE 0 END) AS cc_none`);
+    aggs.push(`sum(CASE WHEN intervention_given IS NOT NULL AND NOT ${none} AND (${notRecommended}) THEN 1 ELSE 0 END) AS cc_not`);
+    aggs.push(`sum(CASE WHEN intervention_given IS NOT NULL AND NOT ${none} AND NOT (${notRecommended}) AND (${recommended}) THEN 1 ELSE 0 END) AS cc_rec`);
+  }
+  const sql = `${p.generator.chainSql()},\n${p.generator.statusCtes(p.stages)}\nSELECT ${aggs.join(', ')} FROM st`;
+  return {
+    sql,
+    read: (row) => {
+      const out: AuditCounts = { patients: num(row.n), rules: {} };
+      for (const r of readers) r(row, out);
+      if (withConcordance) {
+        const recd = num(row.cc_rec); const none = num(row.cc_none); const not = num(row.cc_not); const nr = num(row.cc_nr);
+        out.concordance = { patients: out.patients - nr, recommended: recd, none, notRecommended: not, other: out.patients - nr - recd - none - not, notRecorded: nr };
+      }
+      return out;
+    },
+  };
+}
+
+/** SQL type of an input column in the patients table (lists are JSON text). */
+export function columnType(i: InputDef): string {
+  return i.type === 'number' ? 'DOUBLE PRECISION' : i.type === 'boolean' ? 'BOOLEAN' : 'VARCHAR';
+}
+
+/**
+ * A query that finds the first invalid value (type aside: the loader types the columns): an enum
+ * value not in the dictionary, a number outside its plausible range or not an integer, a list
+ * that is not an array. Returns rows (pid, field, value).
+ */
+export function validationSql(g: Guideline, dialect: Dialect, columns: readonly string[], table = 'patients'): string {
+  const have = new Set(columns);
+  const checks: string[] = [];
+  for (const i of g.inputs) {
+    if (!have.has(i.id)) continue;
+    const c = quoteIdent(i.id);
+    let bad: string | undefined;
+    if (i.type === 'enum') bad = `${c} NOT IN (${i.values!.map((v) => sqlString(v.value)).join(', ')})`;
+    else if (i.type === 'number') bad = [i.minimum !== undefined ? `${c} < ${i.minimum}` : '', i.maximum !== undefined ? `${c} > ${i.maximum}` : '', i.integer ? `${c} <> floor(${c})` : ''].filter(Boolean).join(' OR ') || undefined;
+    else if (i.type === 'list') bad = dialect === 'duckdb' ? `json_type(CAST(${c} AS JSON)) <> 'ARRAY' OR json_array_length(${c}) > ${i.items?.maxItems ?? 100}` : `jsonb_typeof(CAST(${c} AS jsonb)) <> 'array' OR jsonb_array_length(CAST(${c} AS jsonb)) > ${i.items?.maxItems ?? 100}`;
+    if (bad) checks.push(`SELECT pid, ${sqlString(i.id)} AS field, CAST(${c} AS VARCHAR) AS value FROM ${table} WHERE ${c} IS NOT NULL AND (${bad})`);
+  }
+  if (!checks.length) return `SELECT CAST(NULL AS BIGINT) AS pid, CAST(NULL AS VARCHAR) AS field, CAST(NULL AS VARCHAR) AS value WHERE FALSE`;
+  return `SELECT * FROM (${checks.join(' UNION ALL ')}) AS bad ORDER BY pid, field LIMIT 5`;
+}

@@ -1,0 +1,393 @@
+// The SQL generator: builds, for one plan and one dialect, the base query (every fact's value
+// index, atoms, SQL-valued definitions as ordered folds over list items) and the chain of
+// lookups that gives every definition, clause, option and rule its status. Tables of at most
+// STATIC_CAP combinations are computed by the interpreter here; larger ones are computed for the
+// combinations that occur in the data (discover()), again by the interpreter. Statuses are
+// codes: 0 applies, 1 does-not-apply, 2 undecided, 3 not-in-population.
+import { evaluateLogic, Unknown, type InputDef, type JsonValue } from '../../runtime/index.ts';
+import { SqlTranslationError } from './errors.ts';
+import { emptyDomain, evaluateWith, intern, pseudoDomain, tabulate, type Domain, type Expr, type Plan } from './plan.ts';
+import { condition, itemField, itemPredicate, quoteIdent, sqlNumber, sqlString, value, type Dialect, type Scope, type SqlValue, NULLN, NULLS } from './translate.ts';
+
+export const STATUS_NAMES = ['applies', 'does-not-apply', 'undecided', 'not-in-population'] as const;
+export type StatusName = typeof STATUS_NAMES[number];
+/** Largest table computed when the SQL is generated; larger ones are computed for the data's combinations. */
+export const STATIC_CAP = 2048;
+
+/** A table for one expression: static (every combination) or discovered (the combinations in the data). */
+interface Resolved { table?: number[]; map?: Map<number, number>; domain: Domain; strides: number[] }
+
+export interface SqlColumn { id: string; column: string }
+
+/** Rules, clauses and options as result columns. */
+export interface ResultLayout {
+  rules: { id: string; column: string; clauses: { id: string; column: string; options: { intervention: string; column: string }[] }[] }[];
+}
+
+const tableCache = new WeakMap<Plan, Map<string, { reads: Domain[]; table: number[]; domain: Domain }>>();
+
+export class SqlGenerator {
+  readonly dialect: Dialect;
+  readonly plan: Plan;
+  private readonly columns: Set<string>;
+  private readonly resolved = new Map<string, Resolved>();
+  private readonly readColumn = new Map<string, string>();
+  private readonly exprs: Expr[];
+  /** how many combinations the interpreter evaluated */
+  interpreterCalls = 0;
+
+  /** `columns`: the patient table's columns (facts absent from it are absent for everyone). */
+  constructor(plan: Plan, dialect: Dialect, columns: readonly string[]) {
+    this.plan = plan;
+    this.dialect = dialect;
+    this.columns = new Set(columns);
+    this.exprs = [...plan.defs, ...plan.rules.flatMap((r) => r.clauses.flatMap((c) => [c.when, ...c.options.flatMap((o) => (o.when ? [o.when] : []))]))];
+    let i = 0;
+    for (const e of this.exprs) this.readColumn.set(e.id, `t${i++}`);
+  }
+
+  private domainOf(name: string): Domain | undefined {
+    return this.plan.domains.get(name) ?? pseudoDomain(name) ?? this.resolved.get(name)?.domain;
+  }
+
+  /** Tabulate what can be tabulated now; the expressions that need the data's combinations. */
+  private advance(): Expr[] {
+    const t0 = performance.now();
+    try { return this.advanceUntimed(); } finally { this.interpreterMs += performance.now() - t0; }
+  }
+
+  /** the table the chain starts from (audit_base, then each round's materialized table) */
+  current = 'audit_base';
+  private readonly materialized = new Set<string>();
+  private round = 0;
+
+  /** SQL that materializes every resolved expression into a new table; the chain then starts there. */
+  materialize(): { sql: string; table: string; previous: string } {
+    const table = `audit_w${++this.round}`;
+    const sql = `CREATE TEMP TABLE ${table} AS ${this.chainSql(true)}\nSELECT * FROM lv`;
+    for (const id of this.resolved.keys()) this.materialized.add(id);
+    const previous = this.current;
+    this.current = table;
+    return { sql, table, previous };
+  }
+
+  /** discovered tables the caller must create (k BIGINT, v SMALLINT) before the next query */
+  pending: { table: string; rows: [number, number][] }[] = [];
+
+  /** milliseconds spent in the interpreter (tables and discovered combinations) */
+  interpreterMs = 0;
+
+  private advanceUntimed(): Expr[] {
+    const need: Expr[] = [];
+    for (const e of this.exprs) {
+      if (this.resolved.has(e.id)) continue;
+      const ds = e.reads.map((r) => this.domainOf(r));
+      if (ds.some((d) => !d)) continue;
+      const strides = stridesOf(ds as Domain[]);
+      const size = strides.length ? strides[0] * ds[0]!.vals.length : 1;
+      if (size <= STATIC_CAP) {
+        // the same expression over the same domains (another audit of this guideline) is tabulated once
+        let cache = tableCache.get(this.plan);
+        if (!cache) { cache = new Map(); tableCache.set(this.plan, cache); }
+        let hit = cache.get(e.id);
+        if (!hit || hit.reads.length !== ds.length || hit.reads.some((d, k) => d !== ds[k])) {
+          hit = { reads: ds as Domain[], ...tabulate(e, ds as Domain[]) };
+          cache.set(e.id, hit);
+          this.interpreterCalls += size;
+        }
+        const { table, domain } = hit;
+        this.resolved.set(e.id, { table, domain, strides });
+      } else need.push(e);
+    }
+    // only those whose reads are all resolved can be discovered now (they all are: advance resolves in order)
+    return need;
+  }
+
+  get done(): boolean { return this.exprs.every((e) => this.resolved.has(e.id)); }
+
+  /** The next discovery query (distinct key combinations of the expressions that need them), or undefined when every table is known. */
+  nextDiscovery(): { sql: string; exprs: Expr[] } | undefined {
+    const need = this.advance();
+    if (!need.length) return undefined;
+    const keys = need.map((e) => this.keyOf(e, stridesOf(e.reads.map((r) => this.domainOf(r)!))));
+    const sql = `${this.chainSql(true)}\nSELECT ${keys.map((k, i) => `${k} AS k${i}`).join(', ')} FROM lv GROUP BY GROUPING SETS (${keys.map((k) => `(${k})`).join(', ')})`;
+    return { sql, exprs: need };
+  }
+
+  /** Record the combinations a discovery query found: evaluate each with the interpreter. */
+  resolveDiscovered(exprs: Expr[], rows: Record<string, unknown>[]): void {
+    const t0 = performance.now();
+    exprs.forEach((e, i) => {
+      const ds = e.reads.map((r) => this.domainOf(r)!);
+      const strides = stridesOf(ds);
+      const domain = emptyDomain();
+      const map = new Map<number, number>();
+      for (const row of rows) {
+        const raw = row[`k${i}`];
+        if (raw === null || raw === undefined) continue;
+        const key = Number(raw);
+        if (map.has(key)) continue;
+        const vals = ds.map((d, k) => d.vals[Math.floor(key / strides[k]) % d.vals.length]);
+        map.set(key, intern(domain, evaluateWith(e, vals)));
+        this.interpreterCalls++;
+      }
+      this.resolved.set(e.id, { map, domain, strides });
+      this.pending.push({ table: `m_${this.readColumn.get(e.id)!}`, rows: [...map.entries()] });
+    });
+    this.interpreterMs += performance.now() - t0;
+  }
+
+  private keyOf(e: Expr, strides: number[]): string {
+    if (!e.reads.length) return '0';
+    return `(${e.reads.map((r, k) => `CAST(${this.colOf(r)} AS BIGINT) * ${strides[k]}`).join(' + ')})`;
+  }
+
+  private colOf(name: string): string {
+    const c = this.readColumn.get(name) ?? this.leafColumn.get(name);
+    if (!c) throw new SqlTranslationError(name, '', 'no column for this read');
+    return c;
+  }
+
+  private leafColumn = new Map<string, string>();
+
+  /** The base query: one row per patient with every read's value index (and each input's absence). */
+  baseSql(table = 'patients'): string {
+    const d = this.dialect;
+    const g = this.plan.guideline;
+    const inputs = new Map(g.inputs.map((i) => [i.id, i]));
+    const ctes: string[] = [];
+    const col = (id: string) => (this.columns.has(id) ? `${quoteIdent(id)}` : `CAST(NULL AS ${sqlType(inputs.get(id)!)})`);
+    ctes.push(`p AS (SELECT "pid", ${g.inputs.map((i) => `${col(i.id)} AS ${quoteIdent(i.id)}`).join(', ')}${this.columns.has('intervention_given') ? ', "intervention_given"' : ''} FROM ${table})`);
+    const lists = g.inputs.filter((i) => i.type === 'list');
+    for (const l of lists) {
+      const c = quoteIdent(l.id);
+      ctes.push(d === 'duckdb'
+        ? `items_${l.id} AS (SELECT pid, ord, json_extract(${c}, '$[' || CAST(ord - 1 AS VARCHAR) || ']') AS item FROM (SELECT pid, ${c}, unnest(range(1, CAST(json_array_length(${c}) AS BIGINT) + 1)) AS ord FROM p WHERE ${c} IS NOT NULL) AS x)`
+        : `items_${l.id} AS (SELECT p.pid, e.ord, e.item FROM p CROSS JOIN LATERAL jsonb_array_elements(CAST(p.${c} AS jsonb)) WITH ORDINALITY AS e(item, ord))`);
+    }
+    // SQL-valued definitions, each a column triple on a chain sq0, sq1, ...
+    const sqCols = new Map<string, SqlValue>();
+    let prev = 'p';
+    let foldN = 0;
+    const rootScope = (node: string, joins: string[], from: string): Scope => ({
+      node,
+      root: (name) => {
+        const v = sqCols.get(name);
+        if (v) return v;
+        const input = inputs.get(name);
+        if (input && input.type === 'number') return { n: `CAST(${quoteIdent(name)} AS DOUBLE PRECISION)`, s: NULLS, u: `(${quoteIdent(name)} IS NULL)` };
+        return undefined;
+      },
+      fold: (l, ptr) => {
+        const op = Object.keys(l as object)[0];
+        const args = (l as Record<string, JsonValue[]>)[op];
+        const listName = typeof args[0] === 'object' && args[0] !== null && !Array.isArray(args[0]) && 'var' in args[0] ? (args[0] as { var: string }).var : undefined;
+        const list = listName ? inputs.get(listName) : undefined;
+        if (!list || list.type !== 'list') throw new SqlTranslationError(node, ptr, '"reduce" over something other than a list fact is not supported by the SQL generator');
+        const k = foldN++;
+        const init = args.length > 2 ? value(args[2], rootScope(node, [], from), `${ptr}/reduce/2`) : { n: NULLN, s: NULLS, u: 'TRUE' };
+        const fields = list.items!.fields;
+        const step = value(args[1], {
+          node,
+          root: () => undefined,
+          item: (f) => (fields[f] ? itemField(d, 'it.item', f, fields[f]) : undefined),
+          accumulator: { n: 'f.n', s: 'f.s', u: 'FALSE' },
+        }, `${ptr}/reduce/1`);
+        ctes.push(`fold${k}(pid, i, n, s, u) AS (SELECT pid, 0, CAST(${init.n} AS DOUBLE PRECISION), CAST(${init.s} AS VARCHAR), (${init.u} OR ${quoteIdent(list.id)} IS NULL) FROM ${from} UNION ALL SELECT f.pid, f.i + 1, CAST(${step.n} AS DOUBLE PRECISION), CAST(${step.s} AS VARCHAR), ${step.u} FROM fold${k} AS f JOIN items_${list.id} AS it ON it.pid = f.pid AND it.ord = f.i + 1 WHERE NOT f.u)`);
+        ctes.push(`fres${k} AS (SELECT DISTINCT ON (pid) pid, n, s, u FROM fold${k} ORDER BY pid, i DESC)`);
+        joins.push(`LEFT JOIN fres${k} ON fres${k}.pid = ${from}.pid`);
+        return { n: `fres${k}.n`, s: `fres${k}.s`, u: `COALESCE(fres${k}.u, TRUE)` };
+      },
+    });
+    let sqN = 0;
+    for (const sd of this.plan.sqlDefs) {
+      const joins: string[] = [];
+      const v = value(sd.def.expr, rootScope(sd.def.id, joins, prev), '/expr');
+      const name = `sq${sqN++}`;
+      const c = `v${sqN}`;
+      ctes.push(`${name} AS (SELECT ${prev}.*, ${v.n} AS ${c}n, ${v.s} AS ${c}s, ${v.u} AS ${c}u FROM ${prev} ${joins.join(' ')})`);
+      sqCols.set(sd.def.id, { n: `${c}n`, s: `${c}s`, u: `${c}u` });
+      prev = name;
+    }
+    // list atoms: aggregates over the items
+    const cols: string[] = [`${prev}.pid AS pid`];
+    const joins: string[] = [];
+    let la = 0;
+    for (const atom of this.plan.atoms) {
+      const c = `a_${atom.id}`;
+      if (atom.kind === 'compare') {
+        const cond = condition(atom.logic, rootScope(atom.node, [], prev), atom.pointer);
+        cols.push(`(CASE WHEN ${cond} IS NULL THEN 2 WHEN ${cond} THEN 1 ELSE 0 END) AS ${c}`);
+      } else {
+        const op = Object.keys(atom.logic as object)[0];
+        const args = (atom.logic as Record<string, JsonValue[]>)[op];
+        const list = inputs.get((args[0] as { var: string }).var)!;
+        const fields = list.items!.fields;
+        const pred = itemPredicate(args[1], { node: atom.node, root: () => undefined, item: (f) => (fields[f] ? itemField(d, 'it.item', f, fields[f]) : undefined) }, `${atom.pointer}/${op}/1`);
+        const k = la++;
+        ctes.push(`la${k} AS (SELECT it.pid, bool_or(${pred} IS TRUE) AS t, bool_or(${pred} IS NULL) AS u, bool_or(${pred} IS FALSE) AS f FROM items_${list.id} AS it GROUP BY it.pid)`);
+        joins.push(`LEFT JOIN la${k} ON la${k}.pid = ${prev}.pid`);
+        const missing = `${prev}.${quoteIdent(list.id)} IS NULL`;
+        const empty = `la${k}.pid IS NULL`;
+        const v = op === 'some'
+          ? `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 0 WHEN la${k}.t THEN 1 WHEN la${k}.u THEN 2 ELSE 0 END`
+          : op === 'none'
+            ? `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 1 WHEN la${k}.t THEN 0 WHEN la${k}.u THEN 2 ELSE 1 END`
+            : `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 0 WHEN la${k}.f THEN 0 WHEN la${k}.u THEN 2 ELSE 1 END`;
+        cols.push(`(${v}) AS ${c}`, `(CASE WHEN ${missing} THEN 0 ELSE 1 END) AS ${c}_lk`);
+        this.leafColumn.set(`__atom__${atom.id}__listknown`, `${c}_lk`);
+      }
+      this.leafColumn.set(`__atom__${atom.id}`, c);
+    }
+    // finite facts and SQL-valued definitions with few values: their index in the domain
+    for (const [name, dom] of this.plan.domains) {
+      const c = `x_${this.leafColumn.size}`;
+      const input = inputs.get(name);
+      const v: SqlValue = input ? { n: input.type === 'number' ? `${prev}.${quoteIdent(name)}` : NULLN, s: input.type === 'enum' ? `${prev}.${quoteIdent(name)}` : NULLS, u: `(${prev}.${quoteIdent(name)} IS NULL)` } : sqCols.get(name)!;
+      const whens = dom.vals.map((x, i) => {
+        if (x instanceof Unknown) return `WHEN ${v.u} THEN ${i}`;
+        if (input?.type === 'boolean') return `WHEN ${prev}.${quoteIdent(name)} = ${x ? 'TRUE' : 'FALSE'} THEN ${i}`;
+        if (typeof x === 'number') return `WHEN ${v.n} = ${sqlNumber(x)} THEN ${i}`;
+        if (typeof x === 'string') return `WHEN ${v.s} = ${sqlString(x)} THEN ${i}`;
+        throw new SqlTranslationError(name, '', `value ${JSON.stringify(x)} cannot be indexed in SQL`);
+      });
+      // an unknown first: a NULL never matches the value tests
+      const unknownFirst = [...whens.filter((w) => w.includes(' IS NULL)') || w.startsWith(`WHEN ${v.u}`)), ...whens.filter((w) => !(w.includes(' IS NULL)') || w.startsWith(`WHEN ${v.u}`)))];
+      cols.push(`(CASE ${unknownFirst.join(' ')} END) AS ${c}`);
+      this.leafColumn.set(name, c);
+    }
+    for (const n of this.plan.presence) {
+      const c = `x_${this.leafColumn.size}`;
+      cols.push(`(CASE WHEN ${prev}.${quoteIdent(n)} IS NULL THEN 1 ELSE 0 END) AS ${c}`);
+      this.leafColumn.set(`__present__${n}`, c);
+    }
+    // absence of every input (for the most frequent missing facts) and the treatment given
+    g.inputs.forEach((i, k) => cols.push(`(${prev}.${quoteIdent(i.id)} IS NULL) AS m${k}`));
+    if (this.columns.has('intervention_given')) cols.push(`${prev}."intervention_given" AS intervention_given`);
+    return `WITH RECURSIVE ${ctes.join(',\n')}\nSELECT ${cols.join(', ')} FROM ${prev} ${joins.join(' ')}`;
+  }
+
+  /** The lookups, level by level, over the table `audit_base`: `WITH ... lv AS (...)` (open, for a final SELECT). */
+  chainSql(onlyResolved = false): string {
+    const levels = new Map<string, number>();
+    const byLevel: string[][] = [];
+    const joinsByLevel: string[][] = [];
+    const values: string[] = [];
+    for (const e of this.exprs) {
+      if (this.materialized.has(e.id)) continue;
+      const r = this.resolved.get(e.id);
+      if (!r) { if (onlyResolved) continue; throw new Error(`${e.id} is not resolved`); }
+      const lv = 1 + Math.max(0, ...e.reads.map((x) => levels.get(x) ?? 0));
+      levels.set(e.id, lv);
+      (byLevel[lv] ??= []).push(e.id);
+      const key = this.keyOf(e, r.strides);
+      const c = this.readColumn.get(e.id)!;
+      if (r.table) {
+        values[byLevel[lv].length - 1] = '';
+        (joinsByLevel[lv] ??= []);
+        byLevel[lv][byLevel[lv].length - 1] = `${this.lookup(r.table, key)} AS ${c}`;
+      } else {
+        const m = `m_${c}`;
+        (joinsByLevel[lv] ??= []).push(`LEFT JOIN ${m} ON ${m}.k = ${key}`);
+        byLevel[lv][byLevel[lv].length - 1] = `${m}.v AS ${c}`;
+      }
+    }
+    const ctes: string[] = [];
+    let prev = this.current;
+    for (let lv = 1; lv < byLevel.length; lv++) {
+      if (!byLevel[lv]?.length) continue;
+      const name = `l${lv}`;
+      ctes.push(`${name} AS (SELECT ${prev}.*, ${byLevel[lv].join(', ')} FROM ${prev} ${(joinsByLevel[lv] ?? []).join(' ')})`);
+      prev = name;
+    }
+    ctes.push(`lv AS (SELECT * FROM ${prev})`);
+    return `WITH ${ctes.join(',\n')}`;
+  }
+
+  private lookup(table: number[], key: string): string {
+    if (table.every((x) => x === table[0])) return `${table[0]}`;
+    return this.list(table, key);
+  }
+
+  /** A constant list indexed by a key: one string constant (cheap to bind), cast once. */
+  private list(values: number[], key: string): string {
+    return this.dialect === 'duckdb' ? `(CAST('[${values.join(',')}]' AS SMALLINT[]))[${key} + 1]` : `(CAST('{${values.join(',')}}' AS smallint[]))[${key} + 1]`;
+  }
+
+  /** Status code of each value of an expression (or population): applies 0, does-not-apply 1, undecided 2. */
+  private statusCodes(id: string): number[] {
+    return this.resolved.get(id)!.domain.vals.map((v) => {
+      const t = evaluateLogic({ '!!': { var: 'x' } }, { mode: 'unknown', node: id, data: null, resolveRoot: () => v });
+      return t instanceof Unknown ? 2 : t ? 0 : 1;
+    });
+  }
+
+  private statusOf(id: string): string {
+    const codes = this.statusCodes(id);
+    const c = this.readColumn.get(id)!;
+    if (codes.every((x) => x === codes[0])) return `${codes[0]}`;
+    return this.list(codes, c);
+  }
+
+  /** Status columns of every rule, clause and option, in three stages (populations, clauses and options, rules), and their layout. */
+  statusColumns(): { stages: string[][]; layout: ResultLayout } {
+    const pops: string[] = [];
+    const clausesSql: string[] = [];
+    const rulesSql: string[] = [];
+    const layout: ResultLayout = { rules: [] };
+    const popCol = new Map<string, string>();
+    let n = 0;
+    const and2 = (a: string, b: string) => `(CASE WHEN ${a} = 1 OR ${b} = 1 THEN 1 WHEN ${a} = 0 AND ${b} = 0 THEN 0 ELSE 2 END)`;
+    for (const r of this.plan.rules) {
+      let pop = '0';
+      if (r.population) {
+        if (!popCol.has(r.population)) { const c = `ps${popCol.size}`; popCol.set(r.population, c); pops.push(`${this.statusOf(r.population)} AS ${c}`); }
+        pop = popCol.get(r.population)!;
+      }
+      const rc = `r${n++}`;
+      const clauses = r.clauses.map((c) => {
+        const cc = `c${n++}`;
+        const own = and2(pop, this.statusOf(c.when.id));
+        clausesSql.push(`(CASE WHEN ${pop} = 1 THEN 3 ELSE ${own} END) AS ${cc}`);
+        const options = c.options.map((o) => {
+          const oc = `o${n++}`;
+          clausesSql.push(o.when ? `(CASE WHEN ${pop} = 1 THEN 3 ELSE ${and2(own, this.statusOf(o.when.id))} END) AS ${oc}` : `(CASE WHEN ${pop} = 1 THEN 3 ELSE ${own} END) AS ${oc}`);
+          return { intervention: o.intervention, column: oc };
+        });
+        return { id: c.id, column: cc, options };
+      });
+      const any0 = clauses.map((c) => `${c.column} = 0`).join(' OR ');
+      const all1 = clauses.map((c) => `${c.column} = 1`).join(' AND ');
+      rulesSql.push(`(CASE WHEN ${pop} = 1 THEN 3 WHEN ${any0 || 'FALSE'} THEN 0 WHEN ${all1 || 'TRUE'} THEN 1 ELSE 2 END) AS ${rc}`);
+      layout.rules.push({ id: r.rule.id, column: rc, clauses });
+    }
+    return { stages: [pops.length ? pops : ['0 AS ps_none'], clausesSql, rulesSql], layout };
+  }
+
+  /** CTEs sa, sb, st over `from`: the status columns (st has every column of `from` too). */
+  statusCtes(stages: string[][], from = 'lv'): string {
+    // only what the statuses and counts read (PostgreSQL allows at most 1664 columns in a select list)
+    const used = new Set<string>();
+    for (const r of this.plan.rules) { if (r.population) used.add(this.readColumn.get(r.population)!); for (const c of r.clauses) { used.add(this.readColumn.get(c.when.id)!); for (const o of c.options) if (o.when) used.add(this.readColumn.get(o.when.id)!); } }
+    const keep = ['pid', ...this.plan.guideline.inputs.map((_, i) => `m${i}`), ...(this.columns.has('intervention_given') ? ['intervention_given'] : []), ...used];
+    return `sa AS (SELECT ${keep.map((c) => `${from}.${c}`).join(', ')}, ${stages[0].join(', ')} FROM ${from}),\nsb AS (SELECT sa.*, ${stages[1].join(', ')} FROM sa),\nst AS (SELECT sb.*, ${stages[2].join(', ')} FROM sb)`;
+  }
+}
+
+function stridesOf(ds: Domain[]): number[] {
+  const strides: number[] = [];
+  let s = 1;
+  for (let k = ds.length - 1; k >= 0; k--) { strides[k] = s; s *= ds[k].vals.length; }
+  if (s > 2 ** 52) throw new Error('key space too large');
+  return strides;
+}
+
+export function sqlType(i: InputDef): string {
+  switch (i.type) {
+    case 'number': return 'DOUBLE PRECISION';
+    case 'boolean': return 'BOOLEAN';
+    default: return 'VARCHAR';
+  }
+}
+
+export type { JsonValue };
