@@ -139,6 +139,21 @@ describe('fuzz finding: a guideline file holding null', () => {
   });
 });
 
+describe('fuzz finding: a key named after a built-in (toString, __proto__)', () => {
+  // Found by the 1,000,000-run mutation property (seed 20261201, path 1768:6:4:...): an invariant
+  // whose forbid actions became [{}, {"toString": ""}] crashed ajv's deep equality with a TypeError.
+  const files = readSourceFiles(GUIDELINE_DIR);
+  const path = 'invariants/hepatic-resection-no_laparoscopic_resection_at_stage_ivb.json';
+  it.each(['toString', 'valueOf', '__proto__', 'constructor'])('fuzz finding: a "%s" key anywhere in a document is one finding naming its pointer', (key) => {
+    const original = files.find((f) => f.path === path)!;
+    const doc = JSON.parse(original.text);
+    doc.forbid[0].actions = [{}, JSON.parse(`{"${key}": ""}`)];
+    const { guideline: g, findings } = parseSource(files.map((f) => (f.path === path ? { path, text: JSON.stringify(doc) } : f)));
+    const errors = [...findings, ...check(g)].filter((f) => f.severity === 'error' && f.file === path);
+    expect(errors.map((f) => f.pointer)).toContain(`/forbid/0/actions/1/${key}`);
+  });
+});
+
 describe('finding 4: enum values inside list-item predicates', () => {
   it('finding 4: a Cyrillic "sоrafenib" in a predicate over prior_systemic_therapies is a checker error', () => {
     const g = structuredClone(guideline);

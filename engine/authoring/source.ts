@@ -56,6 +56,13 @@ export function parseSource(files: readonly SourceFile[]): ParsedSource {
       findings.push({ code: 'schema', severity: 'error', file: path, pointer: '', message: `the file holds ${doc === null ? 'null' : Array.isArray(doc) ? 'a list' : `a ${typeof doc}`}, not a JSON object: restore the document (an object with "kind" and "id"${type === 'manifest' ? ', or the manifest' : ''}).` });
       continue;
     }
+    // A key that shadows a member of Object.prototype ("toString", "__proto__", ...) is never part
+    // of a guideline document, and libraries that meet one (ajv's deep equality) may call it.
+    const reserved = reservedKey(doc, '');
+    if (reserved !== undefined) {
+      findings.push({ code: 'schema', severity: 'error', file: path, pointer: reserved, message: `the key "${reserved.split('/').pop()}" is reserved (a built-in name of JavaScript objects) and has no meaning in a guideline document: remove it or rename it.` });
+      continue;
+    }
     const errors = validateDocument(type, doc);
     const id = typeof (doc as { id?: unknown }).id === 'string' ? (doc as { id: string }).id : undefined;
     for (const e of errors) {
@@ -122,4 +129,21 @@ function parseJson(file: SourceFile, findings: Finding[]): unknown {
     findings.push({ code: 'invalid-json', severity: 'error', file: file.path, pointer: '', message: `not valid JSON${where}: ${msg}. Fix the syntax (a missing comma or quote is the usual cause).` });
     return undefined;
   }
+}
+
+const RESERVED_KEYS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** The JSON pointer of the first key that names an Object.prototype member, if any. */
+function reservedKey(value: unknown, pointer: string): string | undefined {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) { const r = reservedKey(value[i], `${pointer}/${i}`); if (r !== undefined) return r; }
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const here = `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      if (RESERVED_KEYS.has(k)) return here;
+      const r = reservedKey(v, here);
+      if (r !== undefined) return r;
+    }
+  }
+  return undefined;
 }
