@@ -33,7 +33,7 @@ describe('safety invariants', () => {
   it('hold on every case', () => {
     const broken = guideline.cases.flatMap((c) => checkInvariants(guideline, evaluate(guideline, c.facts)).map((b) => `${c.id}: ${b.message}`));
     expect(broken).toEqual([]);
-  });
+  }, 600_000); // 467 cases, each with the whole guideline: over vitest's 60 s default on a loaded 2-core machine
 
   it('hold on 100,000 generated patients', () => {
     const found = sweep(guideline, 100_000, 20261201);
