@@ -85,19 +85,16 @@ await test('the navigator is reachable and operable by keyboard', async () => {
   await page.waitForFunction(() => !!window.__editor?.getModel());
 });
 
-await test('typing a new albumin threshold in the editor shows the moved case', async () => {
+await test('changing the albumin threshold in its form field shows the moved case', async () => {
   await openNode(page, NODE);
-  // A real edit: select the threshold 3.5 and type 3.4 with the keyboard.
-  await page.evaluate(() => {
-    const ed = window.__editor!;
-    const m = ed.getModel()!;
-    const text = m.getValue();
-    const at = text.indexOf('3.5', text.indexOf('"albumin"'));
-    const a = m.getPositionAt(at);
-    const b = m.getPositionAt(at + 3);
-    ed.setSelection({ startLineNumber: a.lineNumber, startColumn: a.column, endLineNumber: b.lineNumber, endColumn: b.column });
-    ed.focus();
-  });
+  // The form beside Monaco (editor/builder): the threshold is a labelled number field, typed
+  // into with the keyboard as a member would.
+  await page.click('[data-testid="tab-form"]');
+  const field = page.locator('[data-testid="threshold-~expr~if~0~>~1"]');
+  await field.waitFor({ timeout: 60000 });
+  assert((await field.getAttribute('aria-label')) === 'Serum albumin threshold (g/dL)', `the field names the fact and unit: ${await field.getAttribute('aria-label')}`);
+  await field.click();
+  await page.keyboard.press('Control+a');
   await page.keyboard.type('3.4');
   await page.waitForSelector(`.impact-case[data-case="${CASE}"]`, { timeout: 120000 });
   const card = await page.textContent(`.impact-case[data-case="${CASE}"]`);
