@@ -69,7 +69,7 @@ describe('templates', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'builder-templates-'));
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-  it('every kind, once its texts are filled, passes the checker (an input only lacks a reader)', () => {
+  it('every kind, once its texts are filled, passes the checker (an input only lacks a reader, a new intervention its codes)', () => {
     const dir = join(tmp, 'guideline');
     cpSync(GUIDELINE_DIR, dir, { recursive: true });
     const made: string[] = [];
@@ -86,7 +86,10 @@ describe('templates', () => {
     }
     const { guideline, findings } = loadGuideline(dir);
     const errors = [...findings, ...check(guideline)].filter((f) => f.severity === 'error');
-    expect([...new Set(errors.map((f) => `${f.file} ${f.code}`))]).toEqual(['inputs/liver-function/template_test_input.json unused-input']);
+    // What only a person can supply: a reader for the new input, and the terminology codes of the
+    // new recommendation's and practice point's interventions (manifest.json; the finding says how).
+    expect([...new Set(errors.map((f) => `${f.file} ${f.code}`))].sort()).toEqual(['inputs/liver-function/template_test_input.json unused-input', 'manifest.json uncoded-intervention']);
+    expect([...new Set(errors.filter((f) => f.code === 'uncoded-intervention').map((f) => f.node))].sort()).toEqual(['template_test_practice_point', 'template_test_recommendation']);
     expect(made).toHaveLength(6);
     const rec = guideline.nodes.find((n) => n.id === 'template_test_recommendation') as { topic: string; number: number };
     expect(rec.topic).toBe('Hepatic resection');
