@@ -69,7 +69,9 @@ export function checkInterventionCodes(g: Guideline, add: (f: Finding) => void):
   }
   const file = 'manifest.json';
   for (const [code, where] of offered) {
-    if (!Object.prototype.hasOwnProperty.call(dict, code)) add({ code: 'uncoded-intervention', severity: 'error', file, pointer: '/interventions', node: where.node, message: `intervention "${code}" has no entry in manifest.json's interventions: add its SNOMED CT (procedure) or ATC/RxNorm (drug) codes, or an empty list with "review": "needs-terminology-review" and a note.` });
+    // A warning, not an error: a committee member adding a recommendation can save it before a
+    // terminologist codes its intervention; the finding stays on the list until someone does.
+    if (!Object.prototype.hasOwnProperty.call(dict, code)) add({ code: 'uncoded-intervention', severity: 'warning', file, pointer: '/interventions', node: where.node, message: `intervention "${code}" has no entry in manifest.json's interventions yet: add its SNOMED CT (procedure) or ATC/RxNorm (drug) codes, or an empty list with "review": "needs-terminology-review" and a note.` });
   }
   for (const [code, entry] of Object.entries(dict)) {
     const pointer = `/interventions/${code}`;
