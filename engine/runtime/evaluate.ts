@@ -200,15 +200,7 @@ export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, op
 
   const rules: Record<string, RuleResult> = {};
   for (const rule of p.rules) rules[rule.id] = evaluateRule(rule, ctxFor(rule.id), populationValue(p, rule, computed));
-  const out: EvaluationResult = {
-    engine: { version: ENGINE_VERSION, resultFormat: RESULT_FORMAT },
-    guideline: { id: g.manifest.id, version: g.manifest.version, ...(typeof hash === 'string' && hash ? { hash } : {}) },
-    facts,
-    values,
-    rules,
-  };
-  if (trace) out.trace = trace;
-  return out;
+  return resultOf(g, hash, facts, values, rules, trace);
 }
 
 /**
@@ -419,15 +411,7 @@ function evaluateCompiled(g: Guideline, c: CompiledGuideline, facts: Facts, trac
   const R: RuleResult[] = new Array<RuleResult>(c.rules.length);
   for (let i = 0; i < c.rules.length; i++) R[i] = evaluateCompiledRule(r, c.rules[i]);
   const rules = c.makeRules(R);
-  const out: EvaluationResult = {
-    engine: { version: ENGINE_VERSION, resultFormat: RESULT_FORMAT },
-    guideline: { id: g.manifest.id, version: g.manifest.version, ...(typeof hash === 'string' && hash ? { hash } : {}) },
-    facts,
-    values,
-    rules,
-  };
-  if (trace) out.trace = trace;
-  return out;
+  return resultOf(g, hash, facts, values, rules, trace);
 }
 
 /** evaluateRule over compiled expressions (the same results, key order and trace events). */
@@ -481,4 +465,17 @@ function evaluateCompiledRule(r: Run, rule: CompiledRule): RuleResult {
   if (status === 'undecided') result.missing = sortedMissing(clauses.flatMap((cl) => own(cl, 'missing') ?? []));
   trace?.push({ type: 'rule', node: rule.id, pointer: '', status, ...(own(result, 'missing') ? { missing: result.missing } : {}) });
   return result;
+}
+
+/** The result envelope, the same for the interpreted and the compiled path. */
+function resultOf(g: Guideline, hash: unknown, facts: EvaluationResult['facts'], values: EvaluationResult['values'], rules: EvaluationResult['rules'], trace: EvaluationResult['trace'] | undefined): EvaluationResult {
+  const out: EvaluationResult = {
+    engine: { version: ENGINE_VERSION, resultFormat: RESULT_FORMAT },
+    guideline: { id: g.manifest.id, version: g.manifest.version, ...(typeof hash === 'string' && hash ? { hash } : {}) },
+    facts,
+    values,
+    rules,
+  };
+  if (trace) out.trace = trace;
+  return out;
 }
