@@ -5,17 +5,7 @@
 import { collectVars } from '../engine/runtime/graph.ts';
 import { expressionsOf } from '../engine/runtime/graph.ts';
 import type { Field, Guideline, JsonValue, Logic } from '../engine/runtime/index.ts';
-
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded as rng } from '../engine/analysis/ir.ts';
 
 const COMPARE = new Set(['<', '<=', '>', '>=', '==', '===', '!=', '!==']);
 
