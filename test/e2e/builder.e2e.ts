@@ -4,15 +4,14 @@
 // impact shown first. Debian Chromium via playwright-core against a temporary copy of the
 // guideline (test/e2e/harness.ts); nothing tracked is written. Run: npm run build, then
 // npx tsx test/e2e/builder.e2e.ts. Prints `e2e: N passed, N failed`; screenshots go to e2e-out/.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { check } from '../../engine/authoring/index.ts';
 import { loadGuideline } from '../../engine/node/load.ts';
-import { context, harness, ROOT } from './harness.ts';
+import { context, harness } from './harness.ts';
+import { OUT, assert, runner } from './runner.ts';
 
-const OUT = join(ROOT, 'e2e-out');
-mkdirSync(OUT, { recursive: true });
 const ALBUMIN = 'nodes/treatment-overview/child_pugh_albumin_points.json';
 const CASE_3_5 = 'albumin_3_5_scores_2_points';
 const REC = 'nodes/hepatic-resection/hepatic_resection_1.json';
@@ -23,21 +22,7 @@ const ALBUMIN_FIELD = '[data-testid="threshold-~expr~if~0~>~1"]';
 const h = await harness();
 const { ctx, external, errors } = await context(h.browser);
 const page = await ctx.newPage();
-const results: { name: string; ok: boolean; error?: string }[] = [];
-
-async function test(name: string, fn: () => Promise<void>) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    console.log(`  ✓ ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    results.push({ name, ok: false, error: String((e as Error).stack ?? e) });
-    console.log(`  ✗ ${name}\n    ${String((e as Error).message ?? e).split('\n').join('\n    ')}`);
-    await page.screenshot({ path: join(OUT, `failed-builder-${name.replace(/\W+/g, '-')}.png`) }).catch(() => {});
-  }
-}
-function assert(cond: unknown, message: string): asserts cond { if (!cond) throw new Error(message); }
+const { test, finish } = runner('builder', () => [page]);
 const shot = (p: Page, name: string) => p.screenshot({ path: join(OUT, `${name}.png`) });
 const disk = (path: string) => readFileSync(join(h.dir, path), 'utf8');
 const monacoText = (p: Page) => p.evaluate(() => window.__editor!.getModel()!.getValue());
@@ -173,8 +158,4 @@ await test('no console error and no external request during the whole run', asyn
 });
 
 await h.close();
-const passed = results.filter((r) => r.ok).length;
-const failed = results.length - passed;
-writeFileSync(join(OUT, 'e2e-builder-results.json'), JSON.stringify(results, null, 2));
-console.log(`e2e: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

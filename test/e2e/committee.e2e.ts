@@ -11,10 +11,9 @@ import { startServer } from '../../engine/node/server.ts';
 import { addUser } from '../../engine/node/server/accounts.ts';
 import { openCommittee } from '../../engine/node/server/committee-api.ts';
 import { openDb } from '../../engine/node/server/db.ts';
-import { context, ROOT, SHIPPED } from './harness.ts';
+import { context, SHIPPED } from './harness.ts';
+import { OUT, assert, runner } from './runner.ts';
 
-const OUT = join(ROOT, 'e2e-out');
-mkdirSync(OUT, { recursive: true });
 const NODE = 'nodes/treatment-overview/child_pugh_albumin_points.json';
 const PASSWORD = 'correct horse battery staple';
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
@@ -39,21 +38,8 @@ const browser = await chromium.launch({
     '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'],
 });
 
-const results: { name: string; ok: boolean }[] = [];
+const { test, finish } = runner('committee', () => pages);
 const pages: Page[] = [];
-async function test(name: string, fn: () => Promise<void>) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    console.log(`  ✓ ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    results.push({ name, ok: false });
-    console.log(`  ✗ ${name}\n    ${String((e as Error).message ?? e).split('\n').join('\n    ')}`);
-    for (const [i, p] of pages.entries()) await p.screenshot({ path: join(OUT, `failed-committee-${i}-${name.replace(/\W+/g, '-')}.png`) }).catch(() => {});
-  }
-}
-function assert(cond: unknown, message: string): asserts cond { if (!cond) throw new Error(message); }
 
 async function member(name: string) {
   const { ctx, external, errors } = await context(browser);
@@ -149,6 +135,4 @@ await test('no console error and no external request in any member\'s browser', 
 await browser.close();
 await server.close();
 rmSync(tmp, { recursive: true, force: true });
-const failed = results.filter((r) => !r.ok).length;
-console.log(`e2e: ${results.length - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

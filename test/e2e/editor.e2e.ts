@@ -1,13 +1,12 @@
 // Browser tests of the authoring editor (issue 6): Debian Chromium via playwright-core, the local
 // server started here against a temporary copy of the guideline. Run: npm run e2e (after npm run
 // build). Prints `e2e: N passed, N failed`; screenshots go to e2e-out/.
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { context, harness, ROOT } from './harness.ts';
+import { OUT, assert, runner } from './runner.ts';
 
-const OUT = join(ROOT, 'e2e-out');
-mkdirSync(OUT, { recursive: true });
 const NODE = 'nodes/treatment-overview/child_pugh_albumin_points.json';
 const CASE_3_5 = 'albumin_3_5_scores_2_points';
 
@@ -16,21 +15,7 @@ const { ctx, external, errors } = await context(h.browser);
 const page = await ctx.newPage();
 // A save runs every case (finishing save): generous waits on a slow, shared machine.
 page.setDefaultTimeout(120000);
-const results: { name: string; ok: boolean; error?: string }[] = [];
-
-async function test(name: string, fn: () => Promise<void>) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    console.log(`  ✓ ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    results.push({ name, ok: false, error: String((e as Error).stack ?? e) });
-    console.log(`  ✗ ${name}\n    ${String((e as Error).message ?? e).split('\n').join('\n    ')}`);
-    await page.screenshot({ path: join(OUT, `failed-${name.replace(/\W+/g, '-')}.png`) }).catch(() => {});
-  }
-}
-function assert(cond: unknown, message: string): asserts cond { if (!cond) throw new Error(message); }
+const { test, finish } = runner('editor', () => [page]);
 const shot = (p: Page, name: string) => p.screenshot({ path: join(OUT, `${name}.png`) });
 const disk = (path: string) => readFileSync(join(h.dir, path), 'utf8');
 
@@ -356,8 +341,4 @@ await test('no console error and no external request during the whole run', asyn
 });
 
 await h.close();
-const passed = results.filter((r) => r.ok).length;
-const failed = results.length - passed;
-writeFileSync(join(OUT, 'e2e-results.json'), JSON.stringify(results, null, 2));
-console.log(`e2e: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

@@ -5,53 +5,25 @@
 // guideline and of its golden traces (harness.ts); writes no tracked file.
 // Run: npm run e2e (after npm run build). Prints `e2e: N passed, N failed`.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { context, harness, ROOT } from './harness.ts';
+import { assert, axe, runner } from './runner.ts';
 
-const OUT = join(ROOT, 'e2e-out');
-mkdirSync(OUT, { recursive: true });
 const NODE = 'nodes/treatment-overview/child_pugh_albumin_points.json';
 const CASE = 'albumin_3_5_scores_2_points';
 const CASE_FILE = `cases/treatment-overview/${CASE}.json`;
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const h = await harness();
 const { ctx, external, errors } = await context(h.browser);
 const page = await ctx.newPage();
 // The machine running CI may be slow and shared: generous waits (a save runs every case twice).
 page.setDefaultTimeout(120000);
-const results: { name: string; ok: boolean; error?: string }[] = [];
+const { test, finish } = runner('finish', () => [page]);
 const disk = (path: string) => readFileSync(join(h.dir, path), 'utf8');
 const golden = (id: string) => readFileSync(join(h.golden, `${id}.json`), 'utf8');
 
-async function test(name: string, fn: () => Promise<void>) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    console.log(`  ✓ ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    results.push({ name, ok: false, error: String((e as Error).stack ?? e) });
-    console.log(`  ✗ ${name}\n    ${String((e as Error).message ?? e).split('\n').join('\n    ')}`);
-    await page.screenshot({ path: join(OUT, `finish-failed-${name.replace(/\W+/g, '-')}.png`) }).catch(() => {});
-  }
-}
-function assert(cond: unknown, message: string): asserts cond { if (!cond) throw new Error(message); }
-
-/** axe-core on the page as it is: the serious and critical violations, as "rule: target" lines. */
-async function axe(p: Page, where: string): Promise<string[]> {
-  if (!(await p.evaluate(() => 'axe' in window))) await p.addScriptTag({ content: AXE });
-  const found = await p.evaluate(async () => {
-    // Monaco's own text area and overflow widgets are the editor component's, not ours.
-    const r = await (window as unknown as { axe: { run(ctx: unknown, o: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run(
-      { exclude: [['.monaco-editor']] }, { resultTypes: ['violations'] });
-    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  return found.map((f) => `${where}: ${f}`);
-}
 
 async function openNode(p: Page, path: string) {
   await p.goto(`${h.server.url}#/${path}`);
@@ -177,8 +149,4 @@ await test('no console error and no external request during the whole run', asyn
 });
 
 await h.close();
-const passed = results.filter((r) => r.ok).length;
-const failed = results.length - passed;
-writeFileSync(join(OUT, 'finish-e2e-results.json'), JSON.stringify(results, null, 2));
-console.log(`e2e: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

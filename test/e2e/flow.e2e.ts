@@ -3,36 +3,20 @@
 // derived treatment-by-stage chart), and an axe-core check of the view. Debian Chromium via
 // playwright-core, the local server on a temporary copy of the guideline (nothing tracked is
 // written). Run: npx vite build && npx tsx test/e2e/flow.e2e.ts. Prints `e2e: N passed, N failed`.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { context, harness, ROOT } from './harness.ts';
+import { context, harness } from './harness.ts';
+import { OUT, assert, axe, runner } from './runner.ts';
 
-const OUT = join(ROOT, 'e2e-out');
-mkdirSync(OUT, { recursive: true });
 const RULE_FILE = 'nodes/hepatic-resection/hepatic_resection_1.json';
 const CASE_FILE = 'cases/hepatic-resection/bilirubin_1_9_is_not_hyperbilirubinemia.json';
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const h = await harness();
 const { ctx, external, errors } = await context(h.browser);
 const page = await ctx.newPage();
-const results: { name: string; ok: boolean; error?: string }[] = [];
+const { test, finish } = runner('flow', () => [page]);
 const theCase = JSON.parse(readFileSync(join(h.dir, CASE_FILE), 'utf8')) as { id: string; title: string; facts: Record<string, unknown> };
 
-async function test(name: string, fn: () => Promise<void>) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    console.log(`  ✓ ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    results.push({ name, ok: false, error: String((e as Error).stack ?? e) });
-    console.log(`  ✗ ${name}\n    ${String((e as Error).message ?? e).split('\n').join('\n    ')}`);
-    await page.screenshot({ path: join(OUT, `failed-flow-${name.replace(/\W+/g, '-')}.png`) }).catch(() => {});
-  }
-}
-function assert(cond: unknown, message: string): asserts cond { if (!cond) throw new Error(message); }
 const chartReady = () => page.waitForSelector('[data-testid="flowchart"][data-ready="true"] svg .flow-node', { timeout: 60000 });
 const svgText = () => page.locator('[data-testid="flowchart"] svg').first().textContent();
 
@@ -61,14 +45,8 @@ await test('a recommendation\'s flowchart opens from its page and shows the open
 });
 
 await test('the flowchart view with a case has no serious accessibility violation (axe-core)', async () => {
-  await page.evaluate(AXE);
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    const r = await axe.run({ include: [['[data-testid="flow-view"]']] }, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-  });
-  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert(serious.length === 0, `serious violations: ${JSON.stringify(serious)}`);
+  const serious = await axe(page, 'flowchart view', '[data-testid="flow-view"]');
+  assert(serious.length === 0, `serious violations:\n${serious.join('\n')}`);
 });
 
 await test('the chapter algorithms: Figure 3 from the diagnosis nodes, the treatment by stage marked derived', async () => {
@@ -94,8 +72,4 @@ await test('no console error and no external request during the whole run', asyn
 });
 
 await h.close();
-const passed = results.filter((r) => r.ok).length;
-const failed = results.length - passed;
-writeFileSync(join(OUT, 'e2e-flow-results.json'), JSON.stringify(results, null, 2));
-console.log(`e2e: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();
