@@ -6,7 +6,7 @@
 // Each witness patient opens in "Try a patient" or is saved as a case (the usual form, nothing
 // ticked). `#/analysis?invariants=a,b&parts=invariants,gaps` limits a run (quick checks, tests).
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { AnalysisReport, BoundaryPoint, InvariantFinding, Witness } from '../engine/analysis/index.ts';
+import type { AnalysisReport, BoundaryPoint, InvariantFinding, Witness } from './analysisReport.ts';
 import type { Case, Finding, Guideline, JsonValue } from '../engine/runtime/index.ts';
 import { send } from './api.ts';
 import { changesAnything, compareAnalyses, type AnalysisChange } from './analysisDiff.ts';

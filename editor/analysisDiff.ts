@@ -1,7 +1,7 @@
 // What a draft changes in the analysis: the saved guideline's report against the draft's. An
 // invariant the draft breaks comes first in the Analysis view ("this edit breaks ..."), so a
 // committee member sees it before saving.
-import type { AnalysisReport, ClauseFinding, ConflictFinding, GapFinding, InvariantFinding } from '../engine/analysis/index.ts';
+import type { AnalysisReport, ClauseFinding, ConflictFinding, GapFinding, InvariantFinding } from './analysisReport.ts';
 
 export interface AnalysisChange {
   /** refuted in the draft, not refuted in the saved guideline (or new in the draft) */
