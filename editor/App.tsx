@@ -17,6 +17,7 @@ import { Navigator } from './Navigator.tsx';
 import { NodeSide } from './builder/NodeForm.tsx';
 import { AddMenu } from './builder/Templates.tsx';
 import { ReviewView } from './ReviewView.tsx';
+import { ANALYSIS_ROUTE, AnalysisView, isAnalysisRoute } from './Analysis.tsx';
 import { useFinish, type SaveAnswer } from './Finish.tsx';
 import { ConflictDiff } from './LineDiff.tsx';
 import { useSaveShortcut } from './shortcuts.ts';
@@ -280,6 +281,9 @@ export function App({ session = { mode: 'local' } }: { session?: Session }) {
   } else if (path === REVIEW) {
     main = <ReviewView saved={saved} drafts={drafts} g={draftG} blocked={impact?.compared === false} onOpen={open} onEdit={edit} onSaveAll={saveAll} notice={noticeBox}
       onOpenCase={(id) => { const p = casePath(id); if (p) { setCaseTab('form'); open(p); } }} />;
+  } else if (isAnalysisRoute(path)) {
+    main = <AnalysisView g={draftG} saved={saved} drafts={drafts} route={path} onSaveNew={saveNewCase}
+      onOpenPatient={(facts) => { setAdhoc(facts); open(NEW_PATIENT); }} />;
   } else if (path === NEW_PATIENT) {
     main = (
       <div className="doc">
@@ -342,6 +346,7 @@ export function App({ session = { mode: 'local' } }: { session?: Session }) {
           {shared ? null : <AddMenu g={draftG} onCreate={(p, t) => { edit(p, t); open(p); }} />}
           {shared ? <a href="#/proposals" className={`review-link ${path.startsWith('proposals') ? 'on' : ''}`} data-testid="proposals-link">Proposals</a> : null}
           <a href={`#/${FLOW_ROUTE}/chapter/diagnosis`} className={`review-link ${path.startsWith(FLOW_ROUTE) ? 'on' : ''}`} data-testid="flows-link">Flowcharts</a>
+          <a href={`#/${ANALYSIS_ROUTE}`} className={`review-link ${isAnalysisRoute(path) ? 'on' : ''}`} data-testid="analysis-link">Analysis</a>
           <a href="#/new-patient" className={`review-link ${path === NEW_PATIENT ? 'on' : ''}`} data-testid="new-patient-link">Try a new patient</a>
           <a href="#/review" className={`review-link ${path === REVIEW ? 'on' : ''}`} data-testid="review-link">Review{drafts.size ? ` (${drafts.size})` : ''}</a>
           {shared ? <span className="user" data-testid="user">{session.user} ({session.role}) <button className="link" onClick={() => { send('/api/logout', 'POST', {}).then(() => location.reload()); }}>Log out</button></span> : null}

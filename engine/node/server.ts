@@ -22,6 +22,7 @@ import { parseSource, type SourceFile } from '../authoring/source.ts';
 import type { Finding } from '../runtime/types.ts';
 import { HttpError, jsonDepth, listFolder, lockFolder, MAX_DEPTH, MAX_FILE_BYTES, readSafe, sweepTemporaryFiles, writeSafe, type FolderLock } from './server/folder.ts';
 import { removeFile } from './server/remove.ts';
+import { AnalysisService } from './server/analysis.ts';
 import { checkRequest, isLoopback, sameSecret, type GuardOptions } from './server/guard.ts';
 import { defaultGoldenDir, PACKAGE_ROOT } from './paths.ts';
 import { CHANGELOG, finishSave, recoverSave, type SaveRequest } from './server/finish.ts';
@@ -202,6 +203,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         warnings: after.filter((f) => f.severity === 'warning' && f.file !== undefined && paths.has(f.file)),
       };
     };
+    // POST /api/analyze (server/analysis.ts): the z3 analysis, one run at a time, cached by content.
+    const analysis = new AnalysisService({ list: listFiles, validate, editable: editablePath, parse: parseDocument });
     const folder: FolderAccess = {
       dir,
       tookOverStaleLock: lock.tookOverStale,
@@ -303,6 +306,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         const answer = await exclusive(() => finishSave({ dir, goldenDir, list: listFiles, validate }, request));
         return send(res, answer.status, answer.body);
       }
+      if (pathname === '/api/analyze' && req.method === 'POST') {
+        if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) { req.resume(); return send(res, 415, { error: 'send JSON (content-type: application/json)' }); }
+        const answer = await analysis.request(await readBody(req));
+        return send(res, answer.status, answer.body);
+      }
       if (pathname.startsWith('/api/files/')) {
         const path = pathname.slice('/api/files/'.length);
         if (!editablePath(path)) return send(res, 403, { error: `refused: "${path}" is not an input, node or case file inside the guideline folder` });
@@ -359,6 +367,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       port,
       token,
       close: async () => {
+        analysis.close();
         s.closeAllConnections();
         await new Promise<void>((ok) => s.close(() => ok()));
         await vite?.close();
