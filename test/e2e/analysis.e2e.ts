@@ -6,14 +6,11 @@
 // written). The run is limited to two safety rules and the cheaper parts (#/analysis?invariants=…)
 // so it takes seconds; the solver is the real one.
 // Run: npx vite build --logLevel warn && npx tsx test/e2e/analysis.e2e.ts. Last line: `e2e: N passed, M failed`.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { context, harness, ROOT } from './harness.ts';
+import { context, harness } from './harness.ts';
+import { OUT, assert, axe as axeCore, runner } from './runner.ts';
 
-const OUT = join(ROOT, 'e2e-out');
-mkdirSync(OUT, { recursive: true });
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const ECOG = 'hepatic-resection-no_resection_at_ecog_3_or_more';
 const CHILD_C = 'hepatic-resection-no_resection_at_child_pugh_c';
 const CANDIDATE = 'nodes/hepatic-resection/resection_candidate.json';
@@ -23,37 +20,18 @@ const t0 = Date.now();
 const h = await harness();
 const { ctx, external, errors } = await context(h.browser);
 const page = await ctx.newPage();
-const results: { name: string; ok: boolean; error?: string }[] = [];
+const { test, finish } = runner('analysis', () => [page]);
 const ecogRule = JSON.parse(readFileSync(join(h.dir, 'invariants', `${ECOG}.json`), 'utf8')) as { title: string; forbid: { intervention: string }[] };
 const childRule = JSON.parse(readFileSync(join(h.dir, 'invariants', `${CHILD_C}.json`), 'utf8')) as { title: string };
 
-async function test(name: string, fn: () => Promise<void>) {
-  const s = Date.now();
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    console.log(`  ✓ ${name} (${Date.now() - s} ms)`);
-  } catch (e) {
-    results.push({ name, ok: false, error: String((e as Error).stack ?? e) });
-    console.log(`  ✗ ${name}\n    ${String((e as Error).message ?? e).split('\n').join('\n    ')}`);
-    await page.screenshot({ path: join(OUT, `failed-analysis-${name.replace(/\W+/g, '-')}.png`) }).catch(() => {});
-  }
-}
-function assert(cond: unknown, message: string): asserts cond { if (!cond) throw new Error(message); }
 const done = () => page.waitForSelector('[data-testid="analysis-status"][data-state="done"]', { timeout: 120000 });
 const viewText = async () => (await page.textContent('[data-testid="analysis-view"]')) ?? '';
 /** Ids a clinician should never read: invariant, node and fact ids with underscores or dashes. */
 const RAW_ID = /\b(hepatic-resection-no_\w+|resection_candidate|hepatic_resection_\d|child_pugh_\w+|hcc_diagnosed)\b/;
 
 async function axe(): Promise<void> {
-  await page.evaluate(AXE);
-  const violations = await page.evaluate(async () => {
-    const a = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    const r = await a.run({ include: [['[data-testid="analysis-view"]']] }, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-  });
-  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert(serious.length === 0, `serious violations: ${JSON.stringify(serious)}`);
+  const serious = await axeCore(page, 'analysis view', '[data-testid="analysis-view"]');
+  assert(serious.length === 0, `serious violations:\n${serious.join('\n')}`);
 }
 
 console.log('analysis e2e');
@@ -141,9 +119,5 @@ await test('no console error and no external request during the whole run', asyn
 });
 
 await h.close();
-const passed = results.filter((r) => r.ok).length;
-const failed = results.length - passed;
-writeFileSync(join(OUT, 'e2e-analysis-results.json'), JSON.stringify(results, null, 2));
 console.log(`  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-console.log(`e2e: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();
