@@ -18,7 +18,16 @@ import { Emitter, z3Context, real } from './z3.ts';
 
 export interface Witness { facts: Record<string, JsonValue>; reproduced: boolean }
 export interface InvariantFinding { id: string; title: string; status: 'proved' | 'refuted' | 'unknown'; ms: number; witness?: Witness; clause?: string; reason?: string; method: 'z3' | 'enumeration'; /** proved by the quantified (every completion) query */ quantified?: boolean }
-export interface ConflictFinding { intervention: string; a: { clause: string; action: string }; b: { clause: string; action: string }; witness: Witness; ms: number }
+export interface ConflictFinding {
+  intervention: string;
+  a: { clause: string; action: string };
+  b: { clause: string; action: string; /** primary-vs-switch: the switch-away intervention */ intervention?: string };
+  witness: Witness;
+  ms: number;
+  /** recommend-vs-not-recommended: a recommends or considers it, b says not to; primary-vs-switch:
+   * a offers it as the primary choice (role primary), b says to switch away from it (b.intervention) */
+  kind: 'recommend-vs-not-recommended' | 'primary-vs-switch';
+}
 export interface ClauseFinding { clause: string; chapter: string; ms: number; witness?: Witness; note?: string }
 export interface GapFinding { chapter: string; population: string; witness: Witness; ms: number }
 export interface BoundaryPoint { node: string; pointer: string; operand: string; op: string; threshold: number; step: number; at: string[]; below: string[]; above: string[]; covered: boolean; draft?: { at?: Record<string, JsonValue>; below?: Record<string, JsonValue>; above?: Record<string, JsonValue> } }
@@ -508,6 +517,32 @@ function conflictPairs(p: Prepared): [ClauseRef, ClauseRef][] {
   return out;
 }
 
+/**
+ * What a "switch away" intervention switches away from: the code `switch_from_<x>` (the way the
+ * guideline names them, e.g. switch_from_tace) names x, and x covers the interventions whose code
+ * is x or has a part (between underscores) that ends with x: ctace, selective_ctace, deb_tace and
+ * ctace_plus_ebrt for tace.
+ */
+export function switchedFrom(code: string): ((intervention: string) => boolean) | undefined {
+  const m = /^switch_(?:away_)?from_(.+)$/.exec(code);
+  if (!m) return undefined;
+  const x = m[1];
+  return (i) => i === x || i.split('_').some((part) => part.endsWith(x));
+}
+
+/** A clause that offers X as the primary choice (role primary) against one that says to switch away from X. */
+function switchPairs(p: Prepared): [ClauseRef, ClauseRef][] {
+  const offers = (c: ClauseRef) => c.action === 'recommend' || c.action === 'consider';
+  const primary = p.clauses.filter((c) => offers(c) && c.option === undefined && c.rule.clauses[c.index].action.role === 'primary');
+  const out: [ClauseRef, ClauseRef][] = [];
+  for (const b of p.clauses) {
+    const from = offers(b) ? switchedFrom(b.intervention) : undefined;
+    if (!from) continue;
+    for (const a of primary) if (from(a.intervention) && a.key !== b.key) out.push([a, b]);
+  }
+  return out;
+}
+
 function comparisons(logic: Logic, pointer: string, out: { pointer: string; op: string; operand: string; threshold: number }[]): void {
   if (Array.isArray(logic)) { logic.forEach((x, i) => comparisons(x, `${pointer}/${i}`, out)); return; }
   if (logic === null || typeof logic !== 'object') return;
@@ -575,7 +610,8 @@ export async function analyze(g: Guideline, options: AnalyzeOptions = {}): Promi
 
   if (parts.has('conflicts')) {
     const start = performance.now();
-    for (const [a, b] of conflictPairs(p)) {
+    const pairs = [...conflictPairs(p).map((x) => [...x, 'recommend-vs-not-recommended'] as const), ...switchPairs(p).map((x) => [...x, 'primary-vs-switch'] as const)];
+    for (const [a, b, kind] of pairs) {
       const q0 = performance.now();
       const x = s.holds(appliesIR(a));
       const y = s.holds(appliesIR(b));
@@ -585,9 +621,10 @@ export async function analyze(g: Guideline, options: AnalyzeOptions = {}): Promi
       report.conflicts.push({
         intervention: a.intervention,
         a: { clause: a.key, action: a.action },
-        b: { clause: b.key, action: b.action },
+        b: { clause: b.key, action: b.action, ...(kind === 'primary-vs-switch' ? { intervention: b.intervention } : {}) },
         witness: witness(facts, (f) => statusOfClause(g, f, a) === 'applies' && statusOfClause(g, f, b) === 'applies'),
         ms: Math.round(performance.now() - q0),
+        kind,
       });
     }
     lap('conflicts', start);
