@@ -15,8 +15,10 @@
 import { chapterOf, checkInvariants, evaluate, populationOf, type Guideline, type InvariantNode, type InvariantTarget, type JsonValue, type Logic, type RuleNode } from '../runtime/index.ts';
 import { assignmentOf, children, evalIR, factsOf, randomAssignment, seeded, slotsOf, translate, truthyJs, Untranslatable, type IR, type Translation } from './ir.ts';
 import { Emitter, z3Context, real } from './z3.ts';
+import { roundWitness } from './round.ts';
 
-export interface Witness { facts: Record<string, JsonValue>; reproduced: boolean }
+/** rounded: the numbers were rounded to their inputs' precision (round.ts) and the interpreter still reproduces it; false: rounding broke it, the exact model is kept */
+export interface Witness { facts: Record<string, JsonValue>; reproduced: boolean; rounded?: boolean }
 export interface InvariantFinding { id: string; title: string; status: 'proved' | 'refuted' | 'unknown'; ms: number; witness?: Witness; clause?: string; reason?: string; method: 'z3' | 'enumeration'; /** proved by the quantified (every completion) query */ quantified?: boolean }
 export interface ConflictFinding {
   intervention: string;
@@ -362,6 +364,12 @@ class Session {
   }
 }
 
+/** A reproduced witness rounded to the inputs' precision when the rounded one still reproduces (else the exact one, rounded: false). */
+function rounded(p: Prepared, facts: Record<string, JsonValue>, check: (f: Record<string, JsonValue>) => boolean): Witness {
+  const r = roundWitness(p.t, facts, p.constants, check);
+  return r ? { facts: r, reproduced: true, ...(r !== facts ? { rounded: true } : {}) } : { facts, reproduced: true, rounded: false };
+}
+
 /** Most copies of a formula the exact elimination of a quantifier makes (forallUnknown). */
 const EXPAND_COPIES = 256;
 
@@ -433,7 +441,11 @@ function statusOfClause(g: Guideline, facts: Record<string, JsonValue>, c: Claus
 async function analyzeInvariant(s: Session, inv: InvariantNode): Promise<InvariantFinding> {
   const t0 = performance.now();
   const { Z, p } = s;
-  const done = (f: Omit<InvariantFinding, 'id' | 'title' | 'ms' | 'method'>): InvariantFinding => ({ id: inv.id, title: inv.title, ms: Math.round(performance.now() - t0), method: 'z3', ...f });
+  const done = (f: Omit<InvariantFinding, 'id' | 'title' | 'ms' | 'method'>): InvariantFinding => {
+    // a reproduced witness in the inputs' precision, re-checked with the interpreter
+    if (f.witness?.reproduced) f = { ...f, witness: rounded(p, f.witness.facts, (x) => broken(x).length > 0) };
+    return { id: inv.id, title: inv.title, ms: Math.round(performance.now() - t0), method: 'z3', ...f };
+  };
   let when: IR;
   try { when = p.t.expr(inv.when, `invariant ${inv.id}`); } catch (e) { return done({ status: 'unknown', reason: (e as Error).message }); }
   const w = s.holds(when);
@@ -599,7 +611,7 @@ export async function analyze(g: Guideline, options: AnalyzeOptions = {}): Promi
     untranslatable: p.untranslatable,
     ms,
   };
-  const witness = (facts: Record<string, JsonValue>, check: (f: Record<string, JsonValue>) => boolean): Witness => ({ facts, reproduced: check(facts) });
+  const witness = (facts: Record<string, JsonValue>, check: (f: Record<string, JsonValue>) => boolean): Witness => (check(facts) ? rounded(p, facts, check) : { facts, reproduced: false });
   const lap = (k: keyof typeof ms, start: number) => { ms[k] = Math.round(performance.now() - start); };
 
   if (parts.has('invariants')) {
