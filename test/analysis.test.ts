@@ -184,11 +184,29 @@ describe('analysis: planted bugs are caught', () => {
   const boundaryKey = (r: Awaited<ReturnType<typeof analyze>>) => r.boundaries.points.map((b) => `${b.operand} ${b.op} ${b.threshold}: ${b.covered}`).sort().join('\n');
   let shipped: string | undefined;
 
-  it('the shipped guideline: the chapters these mutations touch prove their invariants, no conflict', async () => {
-    const r = await analyze(guideline, { parts: ['invariants', 'conflicts', 'boundaries'], invariants: (id) => MUTATIONS.some((m) => m.expect.refutes === id) });
-    expect(r.invariants.filter((i) => i.status !== 'proved').map((i) => i.id)).toEqual([]);
+  it('the shipped guideline: every invariant proved, no conflict', async () => {
+    const r = await analyze(guideline, { parts: ['invariants', 'conflicts', 'boundaries'] });
+    expect(r.invariants.length).toBe(guideline.nodes.filter((n) => n.kind === 'invariant').length);
+    expect(r.invariants.filter((i) => i.status !== 'proved').map((i) => `${i.id}: ${i.status} ${i.reason ?? ''}`)).toEqual([]);
+    for (const m of MUTATIONS) if (m.expect.refutes) expect(r.invariants.map((i) => i.id)).toContain(m.expect.refutes);
     expect(r.conflicts).toEqual([]);
     shipped = boundaryKey(r);
+  }, 600_000);
+
+  it('a violation that only the case split decides is refuted through the query over every completion, with a witness', async () => {
+    // "aphe or not aphe" as a definition: the interpreter decides it by trying both values, Kleene
+    // logic does not; the planted clause also asks that aphe be absent, so no patient is
+    // Kleene-decided and only the query over every completion of the absent facts finds one
+    const g = structuredClone(guideline);
+    g.nodes.push({ kind: 'definition', id: 'planted_either_aphe', title: 'planted', type: 'boolean', expr: { or: [{ var: 'aphe' }, { '!': { var: 'aphe' } }] }, citations: [] } as unknown as DefinitionNode);
+    node<RuleNode>(g, 'diagnosis_6').clauses.push({ id: 'planted', text: 'planted', grade: null, when: { and: [{ '!!': { missing: ['aphe'] } }, { var: 'planted_either_aphe' }] }, action: { type: 'consider', intervention: 'follow_up_surveillance_within_6_months', label: 'planted' } });
+    const r = await analyze(g, { parts: ['invariants'], invariants: (id) => id === 'diagnosis-no-imaging-diagnosis-without-a-nodule' });
+    const f = r.invariants[0];
+    expect(f.status, JSON.stringify(f)).toBe('refuted');
+    expect(f.clause).toBe('diagnosis_6.planted');
+    expect(f.witness!.reproduced).toBe(true);
+    expect(f.witness!.facts.aphe).toBeUndefined();
+    expect(evaluate(g, f.witness!.facts).rules.diagnosis_6.clauses[1].status).toBe('applies');
   }, 600_000);
 
   for (const m of MUTATIONS) {

@@ -15,10 +15,21 @@
 import { chapterOf, checkInvariants, evaluate, populationOf, type Guideline, type InvariantNode, type InvariantTarget, type JsonValue, type Logic, type RuleNode } from '../runtime/index.ts';
 import { assignmentOf, children, evalIR, factsOf, randomAssignment, seeded, slotsOf, translate, truthyJs, Untranslatable, type IR, type Translation } from './ir.ts';
 import { Emitter, z3Context, real } from './z3.ts';
+import { roundWitness } from './round.ts';
 
-export interface Witness { facts: Record<string, JsonValue>; reproduced: boolean }
+/** rounded: the numbers were rounded to their inputs' precision (round.ts) and the interpreter still reproduces it; false: rounding broke it, the exact model is kept */
+export interface Witness { facts: Record<string, JsonValue>; reproduced: boolean; rounded?: boolean }
 export interface InvariantFinding { id: string; title: string; status: 'proved' | 'refuted' | 'unknown'; ms: number; witness?: Witness; clause?: string; reason?: string; method: 'z3' | 'enumeration'; /** proved by the quantified (every completion) query */ quantified?: boolean }
-export interface ConflictFinding { intervention: string; a: { clause: string; action: string }; b: { clause: string; action: string }; witness: Witness; ms: number }
+export interface ConflictFinding {
+  intervention: string;
+  a: { clause: string; action: string };
+  b: { clause: string; action: string; /** primary-vs-switch: the switch-away intervention */ intervention?: string };
+  witness: Witness;
+  ms: number;
+  /** recommend-vs-not-recommended: a recommends or considers it, b says not to; primary-vs-switch:
+   * a offers it as the primary choice (role primary), b says to switch away from it (b.intervention) */
+  kind: 'recommend-vs-not-recommended' | 'primary-vs-switch';
+}
 export interface ClauseFinding { clause: string; chapter: string; ms: number; witness?: Witness; note?: string }
 export interface GapFinding { chapter: string; population: string; witness: Witness; ms: number }
 export interface BoundaryPoint { node: string; pointer: string; operand: string; op: string; threshold: number; step: number; at: string[]; below: string[]; above: string[]; covered: boolean; draft?: { at?: Record<string, JsonValue>; below?: Record<string, JsonValue>; above?: Record<string, JsonValue> } }
@@ -171,16 +182,29 @@ class Session {
     }
   }
 
+  /**
+   * A query on a fresh solver that holds only the domain of the slots `irs` read (and the square
+   * roots over them): the incremental solver carries every slot's domain and runs without the
+   * preprocessing a fresh one applies, which the quantified queries need. Its model fixes only
+   * the cone; every other slot evaluates to its default (not known), so a witness stays small.
+   */
+  async sliced(constraints: Z[], irs: IR[], timeoutMs: number): Promise<{ status: 'sat' | 'unsat' | 'unknown'; model?: Z }> {
+    const cone = new Set<string>();
+    for (const ir of irs) slotsOf(ir, cone);
+    for (const id of [...cone]) { const l = id.indexOf('['); if (l > 0) cone.add(id.slice(0, l)); }
+    const s = new this.Z.Solver();
+    s.set('timeout', timeoutMs);
+    for (const id of cone) for (const d of this.em.domainOf.get(id) ?? []) s.add(d);
+    for (const q of this.em.sqrts) if ([...slotsOf(q.ir)].some((x) => cone.has(x))) s.add(q.r.ge(0), q.r.mul(q.r).eq(q.arg));
+    for (const c of constraints) s.add(c);
+    const r = await s.check();
+    return r === 'sat' ? { status: 'sat', model: s.model() } : { status: r };
+  }
+
   facts(model: Z): Record<string, JsonValue> {
     return factsOf(this.p.t, this.em.assignment(model));
   }
 
-  /**
-   * F for every completion: for every value of each slot in the cone of `irs` that is not known
-   * (and every length of a list that is not known), F holds. What the interpreter needs to decide
-   * F (it is sound: a decided value is the value of every completion; presence stays as it is).
-   * A quantified query (one alternation), asked only when the quantifier-free one is satisfiable.
-   */
   /**
    * F for every value of each presence slot (read by `missing` or a `var` default) that is not
    * known: booleans and enums over their domain, numbers at their range's ends and at every
@@ -213,14 +237,90 @@ class Session {
     return out;
   }
 
-  forallUnknown(f: Z, irs: IR[]): Z {
+  /**
+   * F at chosen completions at once, each a quantifier-free instance of forallUnknown (so implied
+   * by it, and as sound): a slot of the cone that is not known takes the probe's value, a known
+   * one keeps its own. Two global probes move every absent slot at once: "low" (booleans false,
+   * enums their first value, lists empty, numbers their minimum, or one below it for a number
+   * without a finite domain, since the interpreter ignores its range) and "high" (the other
+   * ends); then each absent slot alone takes each of its probe values (booleans both, enums every
+   * value, numbers their ends and every constant they are compared with, one step each side),
+   * the others keeping the patient's. A slot under a square root keeps its value (its root
+   * stays the patient's). A probe that breaks F for every patient closes the query without a
+   * quantifier, where the solver would search instance by instance.
+   */
+  forallProbes(f: Z, irs: IR[]): Z {
     const Z = this.Z;
     const cone = new Set<string>();
     for (const ir of irs) slotsOf(ir, cone);
+    const underSqrt = new Set<string>();
+    for (const q of this.em.sqrts) slotsOf(q.ir, underSqrt);
+    const probes: { x: Z; known: Z; values: Z[] }[] = [];
+    for (const id of cone) {
+      if (underSqrt.has(id)) continue;
+      const list = this.p.t.lists.get(id);
+      if (list) { probes.push({ x: this.em.length.get(id)!, known: this.em.known.get(id)!, values: [Z.Int.val(0), Z.Int.val(list.bound)] }); continue; }
+      const slot = this.p.t.slots.get(id)!;
+      let values: Z[];
+      if (slot.type === 'bool') values = [Z.Bool.val(false), Z.Bool.val(true)];
+      else if (slot.type === 'enum') values = slot.values!.map((v) => Z.Int.val(this.p.t.codes.get(v)!));
+      else {
+        const wide = !finiteDomain(slot);
+        const lo = (slot.min ?? 0) - (wide ? 1 : 0);
+        const hi = (slot.max ?? 0) + (wide ? 1 : 0);
+        const step = slot.integer ? 1 : 0.1;
+        const pts = new Set<number>();
+        for (const c of this.p.constants.get(id) ?? []) for (const d of [c - step, c, c + step]) if (wide || (d >= lo && d <= hi)) pts.add(round(d));
+        const inner = [...pts].filter((d) => !slot.integer || Number.isInteger(d)).sort((x, y) => x - y);
+        values = [slot.integer ? Math.floor(lo) : lo, ...inner, slot.integer ? Math.ceil(hi) : hi].map((d) => (slot.integer ? Z.Int.val(d) : real(Z, d)));
+      }
+      probes.push({ x: this.em.value.get(id)!, known: this.em.slotKnown(id), values });
+    }
+    if (!probes.length) return f;
+    const out: Z[] = [];
+    for (const end of [0, 1]) out.push(Z.substitute(f, ...probes.map((q) => [q.x, Z.If(q.known, q.x, q.values[end ? q.values.length - 1 : 0])] as [Z, Z])));
+    for (const q of probes) for (const v of q.values) out.push(Z.substitute(f, [q.x, Z.If(q.known, q.x, v)]));
+    return Z.And(...out);
+  }
+
+  /**
+   * F for every completion: for every value of each slot in the cone of `irs` that is not known
+   * (and every length of a list that is not known), F holds. What the interpreter needs to decide
+   * F (it is sound: a decided value is the value of every completion; presence stays as it is).
+   * A quantified query (one alternation), asked only when the quantifier-free one is satisfiable.
+   */
+  forallUnknown(f: Z, irs: IR[], maxCopies = EXPAND_COPIES): Z {
+    const Z = this.Z;
+    const cone = new Set<string>();
+    for (const ir of irs) slotsOf(ir, cone);
+    // The quantifier costs the solver seconds even over a handful of slots: first eliminate it
+    // exactly where a slot has a few representative values (booleans, enums, list lengths, small
+    // integer ranges, numbers compared only with constants: a point in each interval the
+    // constants cut), as a conjunction of copies of F, one per value, while the copies stay few;
+    // only the slots left over are quantified.
+    const points = representatives(this.p, irs, cone, this.em.sqrts);
+    const order = [...cone].filter((id) => points.has(id)).sort((a, b) => points.get(a)!.length - points.get(b)!.length || (a < b ? -1 : 1));
+    let copies = 1;
+    let g = f;
+    const expanded = new Set<string>();
+    for (const id of order) {
+      const vs = points.get(id)!;
+      if (copies * vs.length > maxCopies) break;
+      copies *= vs.length;
+      expanded.add(id);
+      const list = this.p.t.lists.get(id);
+      const x = list ? this.em.length.get(id)! : this.em.value.get(id)!;
+      const known = list ? this.em.known.get(id)! : this.em.slotKnown(id);
+      const slot = this.p.t.slots.get(id);
+      const val = (v: number | boolean | string): Z => (typeof v === 'boolean' ? Z.Bool.val(v) : typeof v === 'string' ? Z.Int.val(this.p.t.codes.get(v)!) : list || slot!.type === 'enum' || slot!.integer ? Z.Int.val(v) : real(Z, v));
+      const cur = g;
+      g = vs.length === 1 ? Z.substitute(cur, [x, Z.If(known, x, val(vs[0]))]) : Z.And(...vs.map((v) => Z.substitute(cur, [x, Z.If(known, x, val(v))])));
+    }
     const ys: Z[] = [];
     const pairs: [Z, Z][] = [];
     const hyp: Z[] = [];
     for (const id of cone) {
+      if (expanded.has(id)) continue;
       const list = this.p.t.lists.get(id);
       if (list) {
         const y = Z.Int.const(`all|len|${id}`);
@@ -235,19 +335,100 @@ class Session {
       ys.push(y);
       pairs.push([x, y]);
       if (slot.type === 'enum') hyp.push(Z.Or(...slot.values!.map((v) => y.eq(this.p.t.codes.get(v)!))));
-      if (slot.type === 'num') {
+      // A number without a finite domain (not a small integer range) is, while absent, an unknown
+      // the interpreter knows nothing about: it never reads the plausible range, so what it decides
+      // holds for every number, and the completion may range over all of them. That is much
+      // tighter: "size >= 0.1" holds for every size in the range 0.1..30, but the interpreter
+      // does not decide it while the size is absent, and neither does this query now.
+      if (slot.type === 'num' && finiteDomain(slot)) {
         if (slot.min !== undefined) hyp.push(slot.integer ? y.ge(Math.ceil(slot.min)) : y.ge(real(Z, slot.min)));
         if (slot.max !== undefined) hyp.push(slot.integer ? y.le(Math.floor(slot.max)) : y.le(real(Z, slot.max)));
       }
       hyp.push(Z.Implies(this.em.slotKnown(id), y.eq(x)));
     }
-    if (!ys.length) return f;
-    return Z.ForAll(ys, Z.Implies(Z.And(...hyp), Z.substitute(f, ...pairs)));
+    if (!ys.length) return g;
+    // a square root over a completed operand is the completion's root: a fresh bound r' with
+    // r' >= 0 and r' * r' = the substituted operand (not the root of the patient's own value)
+    for (const q of this.em.sqrts) {
+      if (![...slotsOf(q.ir)].some((x) => cone.has(x))) continue;
+      const r = Z.Real.const(`all|sqrt|${ys.length}`);
+      ys.push(r);
+      hyp.push(r.ge(0), r.mul(r).eq(Z.substitute(q.arg, ...pairs)));
+      pairs.push([q.r, r]);
+    }
+    return Z.ForAll(ys, Z.Implies(Z.And(...hyp), Z.substitute(g, ...pairs)));
   }
 
   allKnown(): Z {
     return this.Z.And(...[...this.em.known.values()]);
   }
+}
+
+/** A reproduced witness rounded to the inputs' precision when the rounded one still reproduces (else the exact one, rounded: false). */
+function rounded(p: Prepared, facts: Record<string, JsonValue>, check: (f: Record<string, JsonValue>) => boolean): Witness {
+  const r = roundWitness(p.t, facts, p.constants, check);
+  return r ? { facts: r, reproduced: true, ...(r !== facts ? { rounded: true } : {}) } : { facts, reproduced: true, rounded: false };
+}
+
+/** Most copies of a formula the exact elimination of a quantifier makes (forallUnknown). */
+const EXPAND_COPIES = 256;
+
+/**
+ * For each slot of the cone whose every value behaves like one of a few (the quantifier over it
+ * can be replaced by a conjunction over them, exactly): booleans both values, enums every value,
+ * a list's length 0..bound, a small integer range every value, and a number that the cone only
+ * compares with constants (or tests with \`in\` against numbers) a point in each interval the
+ * constants cut, the constants themselves included; for a number without a finite domain over
+ * the whole line (forallUnknown: the interpreter ignores its range). A slot under a square root,
+ * or read any other way (arithmetic, compared with another quantity), is left out: it stays
+ * quantified.
+ */
+function representatives(p: Prepared, irs: IR[], cone: Set<string>, sqrts: { ir: IR }[]): Map<string, (number | boolean | string)[]> {
+  const constants = new Map<string, Set<number>>();
+  const other = new Set<string>();
+  for (const q of sqrts) slotsOf(q.ir, other);
+  const seen = new Set<IR>();
+  const walk = (ir: IR): void => {
+    if (seen.has(ir)) return;
+    seen.add(ir);
+    const numVal = (x: IR) => x.op === 'val' && p.t.slots.get(x.slot)?.type === 'num';
+    const note = (slot: string, cs: number[]) => { if (!constants.has(slot)) constants.set(slot, new Set()); for (const c of cs) constants.get(slot)!.add(c); };
+    if (ir.op === 'cmp' && (numVal(ir.a) || numVal(ir.b))) {
+      const [x, y] = numVal(ir.a) ? [ir.a, ir.b] : [ir.b, ir.a];
+      if (y.op === 'const' && typeof y.value === 'number') { note((x as { slot: string }).slot, [y.value]); return; }
+    }
+    if (ir.op === 'in' && numVal(ir.a) && ir.set.every((v) => typeof v === 'number')) { note((ir.a as { slot: string }).slot, ir.set as number[]); return; }
+    if (ir.op === 'val' && p.t.slots.get(ir.slot)?.type === 'num') other.add(ir.slot);
+    for (const c of children(ir)) walk(c);
+  };
+  for (const ir of irs) walk(ir);
+  const out = new Map<string, (number | boolean | string)[]>();
+  for (const id of cone) {
+    if (other.has(id)) continue;
+    const list = p.t.lists.get(id);
+    if (list) { out.set(id, Array.from({ length: list.bound + 1 }, (_, i) => i)); continue; }
+    const slot = p.t.slots.get(id);
+    if (!slot) continue;
+    if (slot.type === 'bool') { out.set(id, [false, true]); continue; }
+    if (slot.type === 'enum') { out.set(id, [...slot.values!]); continue; }
+    if (finiteDomain(slot)) { out.set(id, Array.from({ length: slot.max! - slot.min! + 1 }, (_, i) => slot.min! + i)); continue; }
+    const cs = [...(constants.get(id) ?? [])].sort((a, b) => a - b);
+    if (!cs.length) { out.set(id, [0]); continue; }
+    const pts = new Set<number>();
+    if (slot.integer) for (const c of cs) for (const d of [Math.floor(c) - 1, Math.floor(c), Math.ceil(c), Math.ceil(c) + 1]) pts.add(d);
+    else {
+      pts.add(cs[0] - 1);
+      pts.add(cs[cs.length - 1] + 1);
+      cs.forEach((c, i) => { pts.add(c); if (i + 1 < cs.length) pts.add((c + cs[i + 1]) / 2); });
+    }
+    out.set(id, [...pts].sort((a, b) => a - b));
+  }
+  return out;
+}
+
+/** The interpreter's finite domain of a number (engine/runtime/logic.ts): an integer range of fewer than 12 steps. */
+function finiteDomain(s: { integer?: boolean; min?: number; max?: number }): boolean {
+  return s.integer === true && Number.isInteger(s.min) && Number.isInteger(s.max) && s.max! >= s.min! && s.max! - s.min! < 12;
 }
 
 function statusOfClause(g: Guideline, facts: Record<string, JsonValue>, c: ClauseRef): string | undefined {
@@ -260,7 +441,11 @@ function statusOfClause(g: Guideline, facts: Record<string, JsonValue>, c: Claus
 async function analyzeInvariant(s: Session, inv: InvariantNode): Promise<InvariantFinding> {
   const t0 = performance.now();
   const { Z, p } = s;
-  const done = (f: Omit<InvariantFinding, 'id' | 'title' | 'ms' | 'method'>): InvariantFinding => ({ id: inv.id, title: inv.title, ms: Math.round(performance.now() - t0), method: 'z3', ...f });
+  const done = (f: Omit<InvariantFinding, 'id' | 'title' | 'ms' | 'method'>): InvariantFinding => {
+    // a reproduced witness in the inputs' precision, re-checked with the interpreter
+    if (f.witness?.reproduced) f = { ...f, witness: rounded(p, f.witness.facts, (x) => broken(x).length > 0) };
+    return { id: inv.id, title: inv.title, ms: Math.round(performance.now() - t0), method: 'z3', ...f };
+  };
   let when: IR;
   try { when = p.t.expr(inv.when, `invariant ${inv.id}`); } catch (e) { return done({ status: 'unknown', reason: (e as Error).message }); }
   const w = s.holds(when);
@@ -280,17 +465,26 @@ async function analyzeInvariant(s: Session, inv: InvariantNode): Promise<Invaria
         const clause = forbidden.find((_, i) => decided.model.eval(Z.And(applies[i].v, applies[i].k), true).sexpr() === 'true')?.key;
         return done({ status: b.length ? 'refuted' : 'unknown', clause, witness: { facts, reproduced: b.length > 0 }, ...(b.length ? {} : { reason: 'the witness does not reproduce in the interpreter (check the translation)' }) });
       }
-      // no Kleene-decided violation: tighten, first over the absent facts whose presence is seen,
-      // then (quantified) over every completion
-      const f = Z.And(w.v, Z.Or(...applies.map((a) => a.v)));
-      const irs = [when, ...forbidden.map(appliesIR)];
-      const absent = await s.check([s.forallAbsent(f, irs)]);
-      const exact = absent.status === 'unsat' ? absent : await s.check([s.forallUnknown(f, irs)], s.quantifiedTimeoutMs);
-      if (exact.status === 'unsat') quantifiedProof = true;
-      else {
-      const facts = exact.model ? s.facts(exact.model) : undefined;
-      const b = facts ? broken(facts) : [];
-      return done({ status: b.length ? 'refuted' : 'unknown', ...(facts ? { witness: { facts, reproduced: b.length > 0 } } : {}), ...(b.length ? {} : { reason: exact.status === 'unknown' ? 'the solver gave up on the quantified query' : 'a patient every completion of whom breaks it exists, but the interpreter does not decide it' }) });
+      // No Kleene-decided violation: tighten, one forbidden clause at a time. The interpreter
+      // breaks the invariant only when `when` and one clause are each decided true, i.e. true for
+      // every completion of the missing facts: "for all completions (when and c)" for one c. The
+      // disjunction over the clauses asked at once ("for all completions, when and some clause")
+      // is much weaker (a nodule under 1 cm applies one clause, one of 1 cm or more another) and
+      // the quantified solver gives up on it. Per clause, the query also reads only that clause's
+      // cone of inputs. First over the absent facts whose presence is seen, then (quantified)
+      // over every completion.
+      for (let i = 0; i < forbidden.length; i++) {
+        const one = Z.And(w.v, applies[i].v);
+        if ((await s.check([one])).status === 'unsat') continue;
+        const irs = [when, appliesIR(forbidden[i])];
+        const absent = await s.check([s.forallAbsent(one, irs)]);
+        if (absent.status === 'unsat') { quantifiedProof = true; continue; }
+        if ((await s.check([s.forallProbes(one, irs)])).status === 'unsat') { quantifiedProof = true; continue; }
+        const exact = await s.sliced([s.forallUnknown(one, irs)], irs, s.quantifiedTimeoutMs);
+        if (exact.status === 'unsat') { quantifiedProof = true; continue; }
+        const facts = exact.model ? s.facts(exact.model) : undefined;
+        const b = facts ? broken(facts) : [];
+        return done({ status: b.length ? 'refuted' : 'unknown', clause: forbidden[i].key, ...(facts ? { witness: { facts, reproduced: b.length > 0 } } : {}), ...(b.length ? {} : { reason: exact.status === 'unknown' ? 'the solver gave up on the quantified query' : 'a patient every completion of whom breaks it exists, but the interpreter does not decide it' }) });
       }
     }
   }
@@ -303,10 +497,13 @@ async function analyzeInvariant(s: Session, inv: InvariantNode): Promise<Invaria
       const decided = await s.check([w.v, w.k, none]);
       let model = decided.model;
       if (!model) {
-        const f = Z.And(w.v, none);
-        const irs = [when, ...targets(p, t).map(appliesIR)];
-        const absent = await s.check([s.forallAbsent(f, irs)]);
-        const exact = absent.status === 'unsat' ? absent : await s.check([s.forallUnknown(f, irs)], s.quantifiedTimeoutMs);
+        // `none` reads Kleene decidedness only, which the completion of the absent facts does not
+        // change (k reads a value only under a k of its own): it stays outside the quantifier, and
+        // the quantified part is `when` alone, over its own cone of inputs.
+        const irs = [when];
+        const absent = await s.check([s.forallAbsent(w.v, irs), none]);
+        const probed = absent.status === 'unsat' ? absent : await s.check([s.forallProbes(w.v, irs), none]);
+        const exact = probed.status === 'unsat' ? probed : await s.sliced([s.forallUnknown(w.v, irs), none], [when, ...targets(p, t).map(appliesIR)], s.quantifiedTimeoutMs);
         if (exact.status === 'unsat') { quantifiedProof = true; continue; }
         if (!exact.model) return done({ status: 'unknown', reason: 'the solver gave up on the quantified query' });
         model = exact.model;
@@ -328,6 +525,32 @@ function conflictPairs(p: Prepared): [ClauseRef, ClauseRef][] {
     for (const a of list) for (const b of list) {
       if ((a.action === 'recommend' || a.action === 'consider') && b.action === 'not-recommended' && a.rule.id !== b.rule.id) out.push([a, b]);
     }
+  }
+  return out;
+}
+
+/**
+ * What a "switch away" intervention switches away from: the code `switch_from_<x>` (the way the
+ * guideline names them, e.g. switch_from_tace) names x, and x covers the interventions whose code
+ * is x or has a part (between underscores) that ends with x: ctace, selective_ctace, deb_tace and
+ * ctace_plus_ebrt for tace.
+ */
+export function switchedFrom(code: string): ((intervention: string) => boolean) | undefined {
+  const m = /^switch_(?:away_)?from_(.+)$/.exec(code);
+  if (!m) return undefined;
+  const x = m[1];
+  return (i) => i === x || i.split('_').some((part) => part.endsWith(x));
+}
+
+/** A clause that offers X as the primary choice (role primary) against one that says to switch away from X. */
+function switchPairs(p: Prepared): [ClauseRef, ClauseRef][] {
+  const offers = (c: ClauseRef) => c.action === 'recommend' || c.action === 'consider';
+  const primary = p.clauses.filter((c) => offers(c) && c.option === undefined && c.rule.clauses[c.index].action.role === 'primary');
+  const out: [ClauseRef, ClauseRef][] = [];
+  for (const b of p.clauses) {
+    const from = offers(b) ? switchedFrom(b.intervention) : undefined;
+    if (!from) continue;
+    for (const a of primary) if (from(a.intervention) && a.key !== b.key) out.push([a, b]);
   }
   return out;
 }
@@ -388,7 +611,7 @@ export async function analyze(g: Guideline, options: AnalyzeOptions = {}): Promi
     untranslatable: p.untranslatable,
     ms,
   };
-  const witness = (facts: Record<string, JsonValue>, check: (f: Record<string, JsonValue>) => boolean): Witness => ({ facts, reproduced: check(facts) });
+  const witness = (facts: Record<string, JsonValue>, check: (f: Record<string, JsonValue>) => boolean): Witness => (check(facts) ? rounded(p, facts, check) : { facts, reproduced: false });
   const lap = (k: keyof typeof ms, start: number) => { ms[k] = Math.round(performance.now() - start); };
 
   if (parts.has('invariants')) {
@@ -399,7 +622,8 @@ export async function analyze(g: Guideline, options: AnalyzeOptions = {}): Promi
 
   if (parts.has('conflicts')) {
     const start = performance.now();
-    for (const [a, b] of conflictPairs(p)) {
+    const pairs = [...conflictPairs(p).map((x) => [...x, 'recommend-vs-not-recommended'] as const), ...switchPairs(p).map((x) => [...x, 'primary-vs-switch'] as const)];
+    for (const [a, b, kind] of pairs) {
       const q0 = performance.now();
       const x = s.holds(appliesIR(a));
       const y = s.holds(appliesIR(b));
@@ -409,9 +633,10 @@ export async function analyze(g: Guideline, options: AnalyzeOptions = {}): Promi
       report.conflicts.push({
         intervention: a.intervention,
         a: { clause: a.key, action: a.action },
-        b: { clause: b.key, action: b.action },
+        b: { clause: b.key, action: b.action, ...(kind === 'primary-vs-switch' ? { intervention: b.intervention } : {}) },
         witness: witness(facts, (f) => statusOfClause(g, f, a) === 'applies' && statusOfClause(g, f, b) === 'applies'),
         ms: Math.round(performance.now() - q0),
+        kind,
       });
     }
     lap('conflicts', start);

@@ -37,6 +37,10 @@ export class Emitter {
   readonly length = new Map<string, Expr>();
   /** the domain constraints of every slot */
   readonly domain: Expr[] = [];
+  /** the domain constraints of each slot and list (the length), for a solver sliced to a cone */
+  readonly domainOf = new Map<string, Expr[]>();
+  /** every square root emitted: its constant r (r >= 0, r * r = arg, in the domain) and its operand */
+  readonly sqrts: { r: Expr; arg: Expr; ir: IR }[] = [];
   private memo = new Map<IR, Z3Tri>();
 
   constructor(readonly Z: Z, readonly t: Translation) {
@@ -46,10 +50,17 @@ export class Emitter {
       const len = Z.Int.const(`len|${l.id}`);
       this.length.set(l.id, len);
       this.domain.push(len.ge(0), len.le(l.bound));
+      this.domainOf.set(l.id, [len.ge(0), len.le(l.bound)]);
     }
   }
 
   private declare(s: Slot): void {
+    const before = this.domain.length;
+    this.declareUnrecorded(s);
+    this.domainOf.set(s.id, this.domain.slice(before));
+  }
+
+  private declareUnrecorded(s: Slot): void {
     const Z = this.Z;
     this.known.set(s.id, Z.Bool.const(`known|${s.id}`));
     if (s.type === 'bool') this.value.set(s.id, Z.Bool.const(`val|${s.id}`));
@@ -211,6 +222,7 @@ export class Emitter {
             // the non-negative root, as a fresh constant r: r >= 0, r * r = x (x >= 0 by the domain)
             const r = Z.Real.const(`sqrt|${this.memo.size}`);
             this.domain.push(r.ge(0), r.mul(r).eq(n[0]));
+            this.sqrts.push({ r, arg: n[0], ir: (ir as { args: IR[] }).args[0] });
             v = r;
             break;
           }

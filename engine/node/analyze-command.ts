@@ -39,7 +39,7 @@ export function formatReport(r: AnalysisReport): string {
     if (i.witness) lines.push(`           witness${i.witness.reproduced ? '' : ' (not reproduced)'}: ${facts(i.witness.facts)}`);
   }
   lines.push('', `Conflicts: ${r.conflicts.length} (${r.ms.conflicts} ms)`);
-  for (const c of r.conflicts) lines.push(`  ${c.intervention}: ${c.a.clause} ${c.a.action} / ${c.b.clause} ${c.b.action}${c.witness.reproduced ? '' : ' (not reproduced)'}`, `    witness: ${facts(c.witness.facts)}`);
+  for (const c of r.conflicts) lines.push(`  ${c.intervention}: ${c.a.clause} ${c.a.action}${c.kind === 'primary-vs-switch' ? ' (primary)' : ''} / ${c.b.clause} ${c.b.action}${c.b.intervention ? ` ${c.b.intervention}` : ''}${c.witness.reproduced ? '' : ' (not reproduced)'}`, `    witness: ${facts(c.witness.facts)}`);
   lines.push('', `Dead clauses (no patient satisfies them): ${r.dead.length}`);
   for (const d of r.dead) lines.push(`  ${d.clause}`);
   lines.push('', `Clauses that apply to everyone in their population: ${r.everyone.length}`);

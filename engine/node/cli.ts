@@ -168,12 +168,12 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   diff: {
-    usage: '<base> <head> [--format text|markdown|json|html] [--out file] [--dir dir]',
-    summary: 'node, logic and outcome diff between two versions and the version bump it requires\n(exit 1 if head\'s version does not satisfy it). Each side: a guideline folder, a bundle\nfile, or git:<rev> (the --dir folder at that git revision)',
-    options: { format: { type: 'string' }, out: { type: 'string' }, ...dirOption },
+    usage: '<base> <head> [--format text|markdown|json|html] [--out file] [--analysis] [--dir dir]',
+    summary: 'node, logic and outcome diff between two versions and the version bump it requires\n(exit 1 if head\'s version does not satisfy it). Each side: a guideline folder, a bundle\nfile, or git:<rev> (the --dir folder at that git revision). --analysis adds the change in\nanalysis (guideline analyze on both sides: invariants, conflicts, dead clauses, gaps, boundaries)',
+    options: { format: { type: 'string' }, out: { type: 'string' }, analysis: { type: 'boolean' }, ...dirOption },
     positionals: [2, 2],
     run({ values, positionals: [base, head] }, io) {
-      return runDiff({ base, head, format: values.format as string | undefined, out: values.out as string | undefined, dir: () => guidelineDir(values) }, io);
+      return runDiff({ base, head, format: values.format as string | undefined, out: values.out as string | undefined, dir: () => guidelineDir(values), analysis: !!values.analysis }, io);
     },
   },
   changelog: {

@@ -59,22 +59,26 @@ export function loadSide(spec: string, dir: () => string): Guideline & { hash?: 
 /** One atomic write for every writer (engine/node/files.ts, write-file-atomic). */
 export { writeAtomic as writeAtomically } from './files.ts';
 
-export interface DiffArgs { base: string; head: string; format?: string; out?: string; dir: () => string }
+export interface DiffArgs { base: string; head: string; format?: string; out?: string; dir: () => string; analysis?: boolean }
 
 /** `guideline diff`: 0 when head's version satisfies the required bump, 1 when it does not. */
-export function runDiff(args: DiffArgs, io: Io): number {
+export function runDiff(args: DiffArgs, io: Io): number | Promise<number> {
   const format = (args.format ?? 'text') as DiffFormat;
   if (!DIFF_FORMATS.includes(format)) throw new EngineError('usage', `unknown format "${args.format}": use ${DIFF_FORMATS.join(', ')}`);
   const base = loadSide(args.base, args.dir);
   const head = loadSide(args.head, args.dir);
   const d = diffGuidelines(base, head);
-  const text = formatDiff(d, format);
-  if (args.out) {
-    writeAtomic(resolve(args.out), text);
-    io.out(`wrote ${resolve(args.out)}\n`);
-  } else io.out(text);
-  if (!d.bump.satisfied) io.err(`version check failed: ${d.bump.message}\n`);
-  return d.bump.satisfied ? 0 : 1;
+  const finish = (text: string) => {
+    if (args.out) {
+      writeAtomic(resolve(args.out), text);
+      io.out(`wrote ${resolve(args.out)}\n`);
+    } else io.out(text);
+    if (!d.bump.satisfied) io.err(`version check failed: ${d.bump.message}\n`);
+    return d.bump.satisfied ? 0 : 1;
+  };
+  if (!args.analysis) return finish(formatDiff(d, format));
+  // --analysis: the whole analysis of each side (Z3, seconds each), loaded only when asked
+  return import('./analysis-diff.ts').then(async ({ analysisDiff, withAnalysis }) => finish(withAnalysis(d, format, await analysisDiff(base, head))));
 }
 
 /** `guideline changelog`: a draft entry on stdout (or --out); never fails on the version. */
