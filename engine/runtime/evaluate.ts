@@ -96,7 +96,7 @@ function prepare(g: Guideline): Prepared {
  * Variable lookup for one evaluation: facts by input id, definitions from `values` (the values
  * computed so far). The read is recorded in the trace when there is one.
  */
-function resolverFor(p: Prepared, facts: Facts, values: Map<string, Val>) {
+function resolverFor(p: Prepared, facts: Facts, values: Pick<Map<string, Val>, 'has' | 'get'>) {
   return (name: string, ctx: EvalContext, pointer: string): Val | typeof ABSENT => {
     let value: Val;
     let source: 'fact' | 'definition';
@@ -211,9 +211,18 @@ export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, op
  */
 export function reevaluate(g: Guideline, facts: Facts, earlier: EvaluationResult, nodes: readonly (DefinitionNode | RuleNode)[]): { values: Record<string, ValueResult>; rules: Record<string, RuleResult> } {
   const p = prepare(g);
+  // The new values over the earlier ones, read on demand: a node reads a few of some hundred.
   const env = new Map<string, Val>();
-  for (const [id, v] of Object.entries(earlier.values)) env.set(id, fromValueResult(v));
-  const resolveRoot = resolverFor(p, facts, env);
+  const earlierValue = (id: string) => (Object.prototype.hasOwnProperty.call(earlier.values, id) ? earlier.values[id] : undefined);
+  const lookup = {
+    has: (id: string) => env.has(id) || earlierValue(id) !== undefined,
+    get: (id: string): Val | undefined => {
+      if (env.has(id)) return env.get(id);
+      const v = earlierValue(id);
+      return v === undefined ? undefined : fromValueResult(v);
+    },
+  };
+  const resolveRoot = resolverFor(p, facts, lookup);
   const values: Record<string, ValueResult> = {};
   const rules: Record<string, RuleResult> = {};
   for (const node of nodes) {
@@ -222,12 +231,12 @@ export function reevaluate(g: Guideline, facts: Facts, earlier: EvaluationResult
       const v = evaluateLogic(node.expr, ctx, '/expr');
       env.set(node.id, v);
       values[node.id] = toValueResult(v);
-    } else rules[node.id] = evaluateRule(node, ctx, populationValue(p, node, env));
+    } else rules[node.id] = evaluateRule(node, ctx, populationValue(p, node, lookup));
   }
   return { values, rules };
 }
 
-function populationValue(p: Prepared, rule: RuleNode, values: Map<string, Val>): { id: string; value: Val } | undefined {
+function populationValue(p: Prepared, rule: RuleNode, values: Pick<Map<string, Val>, 'has' | 'get'>): { id: string; value: Val } | undefined {
   const id = own(rule, 'population') ?? p.populations.get(rule.id);
   if (!id) return undefined;
   if (!values.has(id)) throw new EngineError('unknown-reference', `population "${id}" of ${rule.id} is not a definition. Run the checker.`, { node: rule.id, pointer: '/population' });
