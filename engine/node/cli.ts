@@ -152,15 +152,15 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   bundle: {
-    usage: '[--dir dir] [--out folder] [--sign key.pem] [--no-cases]',
-    summary: 'write <out>/<id>-<version>.bundle.json (default out: dist) and its JSON Schemas;\n--sign adds an Ed25519 signature, --no-cases leaves the regression cases out',
-    options: { out: { type: 'string' }, sign: { type: 'string' }, 'no-cases': { type: 'boolean' }, ...dirOption },
+    usage: '[--dir dir] [--out folder] [--sign key.pem] [--no-cases] [--compile]',
+    summary: 'write <out>/<id>-<version>.bundle.json (default out: dist) and its JSON Schemas;\n--sign adds an Ed25519 signature, --no-cases leaves the regression cases out,\n--compile also writes <id>-<version>.compiled.js, the compiled evaluator as an ES module\n(for pages whose CSP forbids new Function; see useCompiledModule)',
+    options: { out: { type: 'string' }, sign: { type: 'string' }, 'no-cases': { type: 'boolean' }, compile: { type: 'boolean' }, ...dirOption },
     positionals: [0, 1],
     async run({ values, positionals }, io) {
       const g = await loadChecked(guidelineDir(values, positionals[0]), io);
       if (!g) return 1;
       const out = resolve(typeof values.out === 'string' ? values.out : 'dist');
-      (await review()).writeBundle(g, out, values.sign as string | undefined, io, { cases: !values['no-cases'] });
+      (await review()).writeBundle(g, out, values.sign as string | undefined, io, { cases: !values['no-cases'], compile: !!values.compile });
       return 0;
     },
   },
