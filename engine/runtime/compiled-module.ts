@@ -1,5 +1,5 @@
 // The compiled evaluator as an ES module, for pages whose Content Security Policy forbids
-// generating code (`script-src 'self'`: no `new Function`). `guideline bundle --compile` writes
+// generating code (`script-src 'self'`: no code built from strings at runtime). `guideline bundle --compile` writes
 // compiledModuleSource(g) beside the bundle; the page imports that file like any script of its
 // own and hands it to useCompiledModule(bundle, module); evaluate() then runs it.
 //
