@@ -15,21 +15,24 @@ import { compileGuidelineWith, installCompiled, type Codegen } from './evaluate.
 import { ENGINE_VERSION } from './generated.ts';
 import type { Guideline, JsonValue } from './types.ts';
 
+/** The format a compiled module declares; another format is refused. */
 export const COMPILED_FORMAT = 'guideline-compiled/1';
 
-type Fn = (...args: never[]) => unknown;
-
-/** What the module exports. */
+/** What the module exports (its functions are opaque to a caller: hand the module to useCompiledModule). */
 export interface CompiledModule {
+  /** "guideline-compiled/1" */
   format: string;
+  /** the content hash of the bundle it was built from */
   hash: string;
+  /** the engine version that built it */
   engine: string;
+  /** builds the functions from the engine's helpers (useCompiledModule calls it) */
   create(...helpers: unknown[]): {
     /** per expression: its compiled function without and with a trace (null: not compiled, the interpreter runs it) */
-    expressions: readonly (readonly [CompiledExpression | null, CompiledExpression | null])[];
-    loadFacts: Fn;
-    makeValues: Fn;
-    makeRules: Fn;
+    expressions: readonly (readonly [((...args: never[]) => unknown) | null, ((...args: never[]) => unknown) | null])[];
+    loadFacts: (...args: never[]) => unknown;
+    makeValues: (...args: never[]) => unknown;
+    makeRules: (...args: never[]) => unknown;
   };
 }
 
@@ -97,7 +100,7 @@ export function useCompiledModule(g: Guideline & { hash?: string }, mod: Compile
   if (mod.engine !== ENGINE_VERSION) throw new EngineError('compiled-mismatch', `the compiled module was built by engine ${mod.engine}, this is ${ENGINE_VERSION}: rebuild it with this engine's "guideline bundle --compile".`);
   const built = mod.create(...helperValues());
   const fromModule: Codegen = {
-    expression: (index, _logic, _pointer, _resolve, trace) => built.expressions[index]?.[trace ? 1 : 0] ?? undefined,
+    expression: (index, _logic, _pointer, _resolve, trace) => (built.expressions[index]?.[trace ? 1 : 0] ?? undefined) as CompiledExpression | undefined,
     fn: (name) => built[name],
   };
   const c = compileGuidelineWith(g, fromModule);
