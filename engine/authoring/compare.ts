@@ -68,13 +68,34 @@ function run(g: Guideline, c: Case): Outcome {
 const shown = (v: { value?: JsonValue; missing?: string[] } | undefined): JsonValue | { undecided: string[] } =>
   v === undefined ? null : v.missing ? { undecided: v.missing } : v.value!;
 
+/**
+ * The keys of both objects, sorted. Two results of one guideline usually have the same sorted
+ * keys (evaluate writes them sorted; a patched result keeps its base's): then no set is built.
+ */
+function unionKeys(a: object, b: object): string[] {
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length === kb.length) {
+    let same = true;
+    for (let i = 0; i < ka.length && same; i++) same = ka[i] === kb[i] && (i === 0 || ka[i - 1] < ka[i]);
+    if (same) return ka;
+  }
+  return [...new Set([...ka, ...kb])].sort();
+}
+
 /** Compare two results of the same case. */
 export function diffResults(before: EvaluationResult, after: EvaluationResult): { outcomes: StatusChange[]; values: ValueChange[] } {
+  return diffOver(before, after, unionKeys(before.rules, after.rules), unionKeys(before.values, after.values));
+}
+
+/** diffResults over the given rule and definition ids (sorted): every other one is the same object on both sides. */
+function diffOver(before: EvaluationResult, after: EvaluationResult, ruleIds: readonly string[], defIds: readonly string[]): { outcomes: StatusChange[]; values: ValueChange[] } {
   const outcomes: StatusChange[] = [];
-  const ruleIds = [...new Set([...Object.keys(before.rules), ...Object.keys(after.rules)])].sort();
   for (const id of ruleIds) {
     const a = before.rules[id];
     const b = after.rules[id];
+    // A result patched from its base shares every rule and value it did not re-evaluate.
+    if (a === b) continue;
     const sa = a?.status ?? 'absent';
     const sb = b?.status ?? 'absent';
     if (sa !== sb) outcomes.push({ key: id, before: sa, after: sb });
@@ -86,8 +107,8 @@ export function diffResults(before: EvaluationResult, after: EvaluationResult): 
     }
   }
   const values: ValueChange[] = [];
-  const defIds = [...new Set([...Object.keys(before.values), ...Object.keys(after.values)])].sort();
   for (const id of defIds) {
+    if (before.values[id] === after.values[id]) continue;
     const a = shown(before.values[id]);
     const b = shown(after.values[id]);
     if (!sameJson(a, b)) values.push({ id, before: a, after: b });
@@ -156,15 +177,17 @@ function deltaOf(base: Guideline, draft: Guideline): Delta | undefined {
  * result stands. Otherwise re-evaluate everything downstream of the change; every other node
  * reads only unchanged values and keeps its base result.
  */
-function patched(draft: Guideline, facts: Facts, before: EvaluationResult, delta: Delta): EvaluationResult {
+function patched(draft: Guideline, facts: Facts, before: EvaluationResult, delta: Delta): { result: EvaluationResult; rules: string[]; values: string[] } {
   const guideline = { id: draft.manifest.id, version: draft.manifest.version };
   const r = reevaluate(draft, facts, before, delta.nodes);
   if (delta.definitions.every((id) => sameJson(r.values[id] as JsonValue, before.values[id] as JsonValue))) {
-    return { ...before, guideline, rules: { ...before.rules, ...r.rules } };
+    return { result: { ...before, guideline, rules: { ...before.rules, ...r.rules } }, rules: sortedKeys(r.rules), values: [] };
   }
   const all = reevaluate(draft, facts, before, delta.downstream);
-  return { ...before, guideline, values: { ...before.values, ...all.values }, rules: { ...before.rules, ...all.rules } };
+  return { result: { ...before, guideline, values: { ...before.values, ...all.values }, rules: { ...before.rules, ...all.rules } }, rules: sortedKeys(all.rules), values: sortedKeys(all.values) };
 }
+
+const sortedKeys = (o: object) => Object.keys(o).sort();
 
 /**
  * Evaluate every case against both versions and return the cases whose outcome differs.
@@ -183,12 +206,13 @@ export function compare(base: Guideline, draft: Guideline, cases?: Case[], optio
     }
     // `a` was computed from this very case's facts, so the draft's result can start from it.
     const fast = delta && a.result ? patched(draft, a.result.facts, a.result, delta) : undefined;
-    const b = fast ? { result: fast } : run(draft, c);
+    const b = fast ? { result: fast.result } : run(draft, c);
     if (a.error || b.error) {
       if (a.error !== b.error) changed.push({ id: c.id, title: c.title, outcomes: [], values: [], error: { before: a.error, after: b.error } });
       continue;
     }
-    const d = diffResults(a.result!, b.result!);
+    // A patched result differs from its base only in the nodes it re-evaluated.
+    const d = fast ? diffOver(a.result!, fast.result, fast.rules, fast.values) : diffResults(a.result!, b.result!);
     if (d.outcomes.length || d.values.length) changed.push({ id: c.id, title: c.title, ...d });
   }
   return { casesCompared: all.length, changed };

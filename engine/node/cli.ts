@@ -7,15 +7,18 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import {
-  canonicalJson, EngineError, evaluate, explain, formatRecommendations, formatTreatmentOptions, recommend, recommendFromResult, makeBundle, readBundle, treatmentOptions, type Finding, type Guideline,
-} from '../runtime/index.ts';
-import { coverage, formatDocument, interpretationRegister, runCases } from '../authoring/index.ts';
-import { goldenOf } from '../authoring/golden.ts';
+import { EngineError } from '../runtime/errors.ts';
+import type { EvaluationResult } from '../runtime/evaluate.ts';
+import type { Finding, Guideline } from '../runtime/types.ts';
 import { readInputFile, systemMessage, writeAtomic } from './files.ts';
-import { loadGuideline, readSourceFiles } from './load.ts';
 import { defaultGoldenDir, PACKAGE_ROOT, PACKAGE_VERSION } from './paths.ts';
-import { runChangelog, runDiff, runRender, runVerify, writeBundle } from './review.ts';
+
+// Each command imports what it uses when it runs: `guideline --version` or `guideline check` does
+// not load the renderer, the diff, the bundle reader's schemas or the SQL and Z3 wings.
+const runtime = () => import('../runtime/index.ts');
+const authoring = () => import('../authoring/index.ts');
+const review = () => import('./review.ts');
+const loader = () => import('./load.ts');
 
 export { PACKAGE_ROOT };
 
@@ -50,10 +53,10 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'schema + semantic check of a guideline folder',
     options: { json: { type: 'boolean' }, ...dirOption },
     positionals: [0, 1],
-    run({ values, positionals }, io) {
+    async run({ values, positionals }, io) {
       const dir = guidelineDir(values, positionals[0]);
       requireGuidelineFolder(dir);
-      const { guideline, findings } = loadGuideline(dir);
+      const { guideline, findings } = (await loader()).loadGuideline(dir);
       const errors = findings.filter((f) => f.severity === 'error').length;
       if (values.json) io.out(JSON.stringify(findings, null, 2) + '\n');
       else {
@@ -74,8 +77,9 @@ export const COMMANDS: Record<string, Command> = {
       if (explainMode !== undefined && explainMode !== 'summary' && explainMode !== 'full') {
         throw new UsageError(`--explain takes summary or full, not "${explainMode}"`, 'eval');
       }
-      const guideline = guidelineFor(values, io);
+      const guideline = await guidelineFor(values, io);
       if (!guideline) return 1;
+      const { canonicalJson, evaluate, explain, formatRecommendations, recommendFromResult } = await runtime();
       const facts = readFacts(positionals[0]);
       const wantTrace = !!values.trace || explainMode !== undefined;
       const result = evaluate(guideline, facts, { trace: wantTrace });
@@ -95,9 +99,10 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'treatment options for one patient, ordered primary first\n(derived from the recommendations, not a copy of Figure 8)',
     options: { json: { type: 'boolean' }, bundle: { type: 'string' }, ...dirOption },
     positionals: [1, 1],
-    run({ values, positionals }, io) {
-      const guideline = guidelineFor(values, io);
+    async run({ values, positionals }, io) {
+      const guideline = await guidelineFor(values, io);
       if (!guideline) return 1;
+      const { canonicalJson, evaluate, formatTreatmentOptions, treatmentOptions } = await runtime();
       const view = treatmentOptions(guideline, evaluate(guideline, readFacts(positionals[0])));
       io.out(values.json ? canonicalJson(view, 2) + '\n' : formatTreatmentOptions(view));
       return 0;
@@ -108,9 +113,10 @@ export const COMMANDS: Record<string, Command> = {
     summary: "the patient's recommendations: one per intervention, conflicts, what to ask next\n(only rules whose population includes the patient)",
     options: { json: { type: 'boolean' }, all: { type: 'boolean' }, bundle: { type: 'string' }, ...dirOption },
     positionals: [1, 1],
-    run({ values, positionals }, io) {
-      const guideline = guidelineFor(values, io);
+    async run({ values, positionals }, io) {
+      const guideline = await guidelineFor(values, io);
       if (!guideline) return 1;
+      const { canonicalJson, formatRecommendations, recommend } = await runtime();
       const view = recommend(guideline, readFacts(positionals[0]));
       io.out(values.json ? canonicalJson(view, 2) + '\n' : formatRecommendations(view, { all: !!values.all }));
       return 0;
@@ -130,10 +136,10 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'list every interpretation note with its node and reason',
     options: { json: { type: 'boolean' }, markdown: { type: 'boolean' }, ...dirOption },
     positionals: [0, 1],
-    run({ values, positionals }, io) {
-      const g = loadChecked(guidelineDir(values, positionals[0]), io);
+    async run({ values, positionals }, io) {
+      const g = await loadChecked(guidelineDir(values, positionals[0]), io);
       if (!g) return 1;
-      const register = interpretationRegister(g);
+      const register = (await authoring()).interpretationRegister(g);
       if (values.json) io.out(JSON.stringify(register, null, 2) + '\n');
       else if (values.markdown) {
         io.out(`# Interpretations register: ${g.manifest.id} v${g.manifest.version}\n\n| node | about | category | decision | reason |\n|---|---|---|---|---|\n`);
@@ -146,15 +152,15 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   bundle: {
-    usage: '[--dir dir] [--out folder] [--sign key.pem] [--no-cases]',
-    summary: 'write <out>/<id>-<version>.bundle.json (default out: dist) and its JSON Schemas;\n--sign adds an Ed25519 signature, --no-cases leaves the regression cases out',
-    options: { out: { type: 'string' }, sign: { type: 'string' }, 'no-cases': { type: 'boolean' }, ...dirOption },
+    usage: '[--dir dir] [--out folder] [--sign key.pem] [--no-cases] [--compile]',
+    summary: 'write <out>/<id>-<version>.bundle.json (default out: dist) and its JSON Schemas;\n--sign adds an Ed25519 signature, --no-cases leaves the regression cases out,\n--compile also writes <id>-<version>.compiled.js, the compiled evaluator as an ES module\n(for pages whose CSP forbids new Function; see useCompiledModule)',
+    options: { out: { type: 'string' }, sign: { type: 'string' }, 'no-cases': { type: 'boolean' }, compile: { type: 'boolean' }, ...dirOption },
     positionals: [0, 1],
-    run({ values, positionals }, io) {
-      const g = loadChecked(guidelineDir(values, positionals[0]), io);
+    async run({ values, positionals }, io) {
+      const g = await loadChecked(guidelineDir(values, positionals[0]), io);
       if (!g) return 1;
       const out = resolve(typeof values.out === 'string' ? values.out : 'dist');
-      writeBundle(g, out, values.sign as string | undefined, io, { cases: !values['no-cases'] });
+      (await review()).writeBundle(g, out, values.sign as string | undefined, io, { cases: !values['no-cases'], compile: !!values.compile });
       return 0;
     },
   },
@@ -163,8 +169,8 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'check the schema and content hash and, with --key, the Ed25519 signature\n(without --key: "not verified: no key given")',
     options: { key: { type: 'string' } },
     positionals: [1, 1],
-    run({ values, positionals }, io) {
-      return runVerify({ file: positionals[0], key: values.key as string | undefined }, io);
+    async run({ values, positionals }, io) {
+      return (await review()).runVerify({ file: positionals[0], key: values.key as string | undefined }, io);
     },
   },
   diff: {
@@ -172,8 +178,8 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'node, logic and outcome diff between two versions and the version bump it requires\n(exit 1 if head\'s version does not satisfy it). Each side: a guideline folder, a bundle\nfile, or git:<rev> (the --dir folder at that git revision). --analysis adds the change in\nanalysis (guideline analyze on both sides: invariants, conflicts, dead clauses, gaps, boundaries)',
     options: { format: { type: 'string' }, out: { type: 'string' }, analysis: { type: 'boolean' }, ...dirOption },
     positionals: [2, 2],
-    run({ values, positionals: [base, head] }, io) {
-      return runDiff({ base, head, format: values.format as string | undefined, out: values.out as string | undefined, dir: () => guidelineDir(values), analysis: !!values.analysis }, io);
+    async run({ values, positionals: [base, head] }, io) {
+      return (await review()).runDiff({ base, head, format: values.format as string | undefined, out: values.out as string | undefined, dir: () => guidelineDir(values), analysis: !!values.analysis }, io);
     },
   },
   changelog: {
@@ -181,8 +187,8 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'draft a CHANGELOG entry (impacted nodes and cases)',
     options: { date: { type: 'string' }, out: { type: 'string' }, ...dirOption },
     positionals: [2, 2],
-    run({ values, positionals: [base, head] }, io) {
-      return runChangelog({ base, head, date: values.date as string | undefined, out: values.out as string | undefined, dir: () => guidelineDir(values) }, io);
+    async run({ values, positionals: [base, head] }, io) {
+      return (await review()).runChangelog({ base, head, date: values.date as string | undefined, out: values.out as string | undefined, dir: () => guidelineDir(values) }, io);
     },
   },
   render: {
@@ -190,8 +196,8 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'the whole guideline as one self-contained HTML book',
     options: { out: { type: 'string' }, ...dirOption },
     positionals: [0, 1],
-    run({ values, positionals }, io) {
-      return runRender({ source: positionals[0] ?? guidelineDir(values), out: values.out as string | undefined, dir: () => guidelineDir(values) }, io);
+    async run({ values, positionals }, io) {
+      return (await review()).runRender({ source: positionals[0] ?? guidelineDir(values), out: values.out as string | undefined, dir: () => guidelineDir(values) }, io);
     },
   },
   audit: {
@@ -200,7 +206,7 @@ export const COMMANDS: Record<string, Command> = {
     options: { db: { type: 'string' }, html: { type: 'string' }, sql: { type: 'string' }, ...dirOption },
     positionals: [1, 1],
     async run({ values, positionals }, io) {
-      const g = loadChecked(guidelineDir(values), io);
+      const g = await loadChecked(guidelineDir(values), io);
       if (!g) return 1;
       const { runAudit, AuditError } = await import('./audit-command.ts');
       const { SqlTranslationError } = await import('../interop/index.ts');
@@ -220,9 +226,11 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'rewrite every document in the house layout (key order, 2-space JSON);\n--check only lists the files that differ',
     options: { check: { type: 'boolean' }, ...dirOption },
     positionals: [0, 1],
-    run({ values, positionals }, io) {
+    async run({ values, positionals }, io) {
       const dir = guidelineDir(values, positionals[0]);
       requireGuidelineFolder(dir);
+      const { readSourceFiles } = await loader();
+      const { formatDocument } = await authoring();
       const differ: string[] = [];
       for (const f of readSourceFiles(dir)) {
         if (f.path.startsWith('examples/')) continue;
@@ -244,7 +252,7 @@ export const COMMANDS: Record<string, Command> = {
     options: { suggest: { type: 'boolean' }, drafts: { type: 'string' }, ...dirOption },
     positionals: [0, 0],
     async run({ values }, io) {
-      const guideline = loadChecked(guidelineDir(values), io);
+      const guideline = await loadChecked(guidelineDir(values), io);
       if (!guideline) return 1;
       return (await import('./analyze-command.ts')).runAnalyze(guideline, { json: !!values.json, suggest: !!values.suggest, drafts: values.drafts as string | undefined }, io);
     },
@@ -288,7 +296,11 @@ function formatFinding(f: Finding): string {
   return `${f.severity} ${f.code} ${f.file ?? ''}${f.pointer ? `#${f.pointer}` : ''}${f.node ? ` (${f.node})` : ''}: ${f.message}`;
 }
 
-function loadChecked(dir: string, io: Io): Guideline | undefined {
+async function loadChecked(dir: string, io: Io): Promise<Guideline | undefined> {
+  return loadCheckedWith((await loader()).loadGuideline, dir, io);
+}
+
+function loadCheckedWith(loadGuideline: typeof import('./load.ts').loadGuideline, dir: string, io: Io): Guideline | undefined {
   requireGuidelineFolder(dir);
   const { guideline, findings } = loadGuideline(dir);
   const errors = findings.filter((f) => f.severity === 'error');
@@ -301,8 +313,8 @@ function loadChecked(dir: string, io: Io): Guideline | undefined {
 }
 
 /** The guideline of eval/options: a bundle (--bundle, its schema and hash checked) or a checked folder. */
-function guidelineFor(values: Values, io: Io): (Guideline & { hash?: string }) | undefined {
-  if (typeof values.bundle === 'string') return readBundle(readInputFile(values.bundle, 'bundle'));
+async function guidelineFor(values: Values, io: Io): Promise<(Guideline & { hash?: string }) | undefined> {
+  if (typeof values.bundle === 'string') return (await import('../runtime/bundle.ts')).readBundle(readInputFile(values.bundle, 'bundle'));
   return loadChecked(guidelineDir(values), io);
 }
 
@@ -337,7 +349,9 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     }
     // These commands parse their own arguments: FHIR in and out (fhir-command.ts, export-command.ts),
     // the CDS Hooks service (cds-hooks-server.ts), the editor's and committee's server (serve.ts).
-    const loadFrom = (dir?: string) => loadChecked(resolve(dir ?? defaultGuidelineDir()), io);
+    const needsLoader = (name === 'eval' && rest.includes('--fhir')) || name === 'export' || (name === 'serve' && rest.includes('--cds-hooks'));
+    const load = needsLoader ? (await loader()).loadGuideline : undefined;
+    const loadFrom = (dir?: string) => loadCheckedWith(load!, resolve(dir ?? defaultGuidelineDir()), io);
     if (name === 'eval' && rest.includes('--fhir')) return (await import('./fhir-command.ts')).evalFhirCommand(rest, io, loadFrom);
     if (name === 'export') return (await import('./export-command.ts')).exportCommand(rest, io, loadFrom);
     if (name === 'serve' && rest.includes('--cds-hooks')) return await (await import('./cds-hooks-server.ts')).serveCommand(rest, io, loadFrom);
@@ -383,13 +397,18 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   }
 }
 
-function runTests(dir: string, options: { update: boolean; coverage: boolean; golden?: string }, io: Io): number {
-  const g = loadChecked(dir, io);
+async function runTests(dir: string, options: { update: boolean; coverage: boolean; golden?: string }, io: Io): Promise<number> {
+  const g = await loadChecked(dir, io);
   if (!g) return 1;
+  const { canonicalJson, makeBundle, readBundle } = await runtime();
+  const { coverage, runCases } = await authoring();
+  const { goldenOf } = await import('../authoring/golden.ts');
   const goldenDir = options.golden ? resolve(options.golden) : defaultGoldenDir(g.manifest.id);
   const fromSource = runCases(g, { trace: true });
-  // The same cases through the built bundle, serialised and read back: both must agree.
-  const fromBundle = runCases(readBundle(JSON.stringify(makeBundle(g))), { trace: true });
+  // The same cases through the built bundle, serialised and read back: both must agree. Its
+  // content hashes to the source's (readBundle checks it), so the traces follow from the same
+  // expressions: the bundle side runs without a trace, and its results are compared.
+  const fromBundle = runCases(readBundle(JSON.stringify(makeBundle(g))), { trace: false });
   let passed = 0;
   let failed = 0;
   fromSource.forEach((run, i) => {
@@ -398,11 +417,7 @@ function runTests(dir: string, options: { update: boolean; coverage: boolean; go
     for (const m of run.mismatches) problems.push(`${m.key}: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.actual)}`);
     for (const b of run.invariantBreaks ?? []) problems.push(`invariant broken: ${b.message}`);
     const bundled = fromBundle[i];
-    if (run.result && bundled.result) {
-      const a = canonicalJson({ ...run.result, guideline: undefined });
-      const b = canonicalJson({ ...bundled.result, guideline: undefined });
-      if (a !== b) problems.push('the built bundle gives a different result than the source tree');
-    }
+    if (run.result && bundled.result && !sameResult(run.result, bundled.result, canonicalJson)) problems.push('the built bundle gives a different result than the source tree');
     if (run.result) {
       const c = g.cases.find((x) => x.id === run.id)!;
       const golden = goldenOf(g, c, run);
@@ -422,13 +437,20 @@ function runTests(dir: string, options: { update: boolean; coverage: boolean; go
     const ids = new Set(g.cases.map((c) => `${c.id}.json`));
     for (const f of readdirSync(goldenDir)) if (!ids.has(f)) unlinkSync(join(goldenDir, f)); // goldens of deleted cases
   }
-  if (options.coverage) printCoverage(g, fromSource, io);
+  if (options.coverage) printCoverage(coverage(g, fromSource), io);
   io.out(`cases: ${passed} passed, ${failed} failed\n`);
   return failed ? 1 : 0;
 }
 
-function printCoverage(g: Guideline, runs: ReturnType<typeof runCases>, io: Io): void {
-  const report = coverage(g, runs);
+/** Facts, values and rules equal (the guideline's hash and the trace aside). */
+function sameResult(a: EvaluationResult, b: EvaluationResult, canonicalJson: (v: unknown) => string): boolean {
+  const parts = (r: EvaluationResult) => [r.facts, r.values, r.rules];
+  // Both built by the same code in the same key order: plain JSON is equal when they are; only
+  // when it is not does key order get ruled out (canonical JSON).
+  return JSON.stringify(parts(a)) === JSON.stringify(parts(b)) || canonicalJson(parts(a)) === canonicalJson(parts(b));
+}
+
+function printCoverage(report: ReturnType<typeof import('../authoring/index.ts').coverage>, io: Io): void {
   io.out('\nCoverage (cases whose expectations check each clause and definition)\n');
   for (const e of report.entries) {
     const parts = Object.entries(e.outcomes).map(([o, ids]) => `${o}: ${ids.length}`);

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PACKAGE_ROOT } from './paths.ts';
 import { makeBundle, readBundle, bundleFileName } from '../runtime/bundle.ts';
+import { compiledFileName, compiledModuleSource } from '../runtime/compiled-module.ts';
 import { check } from '../authoring/check.ts';
 import { diffGuidelines } from '../review/diff.ts';
 import { EngineError } from '../runtime/errors.ts';
@@ -133,11 +134,17 @@ function readKey(path: string): string {
 }
 
 /** Write a bundle (signed with --sign) and publish its JSON Schemas next to it. */
-export function writeBundle(g: Guideline, outDir: string, signKey: string | undefined, io: Io, options: { cases?: boolean } = {}): Bundle {
-  let bundle = makeBundle(g, options);
+export function writeBundle(g: Guideline, outDir: string, signKey: string | undefined, io: Io, options: { cases?: boolean; compile?: boolean } = {}): Bundle {
+  let bundle = makeBundle(g, { cases: options.cases });
   if (signKey !== undefined) bundle = signBundle(bundle, readKey(signKey));
   const path = join(outDir, bundleFileName(g));
   writeAtomic(path, JSON.stringify(bundle) + '\n');
+  if (options.compile) {
+    // Built from the bundle as written (its content is what the module's hash names).
+    const modulePath = join(outDir, compiledFileName(g));
+    writeAtomic(modulePath, compiledModuleSource(bundle));
+    io.out(`wrote ${modulePath} (the compiled evaluator for ${bundle.hash})\n`);
+  }
   for (const s of PUBLISHED_SCHEMAS) writeAtomic(join(outDir, s), readFileSync(join(SCHEMA_DIR, s), 'utf8'));
   io.out(`wrote ${path} (${bundle.hash}${bundle.signature ? `, signed by ${bundle.signature.keyId}` : ''})\n`);
   return bundle;

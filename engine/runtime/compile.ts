@@ -91,13 +91,31 @@ function literal(v: JsonValue): string {
 /** Compiles one expression, or returns undefined when it is outside what the compiler covers. */
 export function compileExpression(logic: Logic, pointer: string, resolve: (name: string) => SlotRef | undefined, trace: boolean): CompiledExpression | undefined {
   if (!compilerAvailable()) return undefined;
+  const code = generateExpression(logic, pointer, resolve, trace);
+  if (!code) return undefined;
+  const factory = new Function('C', ...HELPER_NAMES, code.body) as (...x: unknown[]) => CompiledExpression;
+  return factory(code.consts, ...helperValues());
+}
+
+/** The helpers generated code calls, by the names it calls them (compiled-module.ts passes them too). */
+export const HELPER_NAMES = ['pf', 'tr', 'inOp', 'substr', 'sq', 'look', 'AB', 'FB'] as const;
+export function helperValues(): unknown[] {
+  return [pf, tr, inOp, substr, sqrtOperation, look, AB, FALLBACK];
+}
+
+/**
+ * The JavaScript of one expression, as text (no code is run): `body` returns the compiled
+ * function from the constants `C` (JSON values) and the helpers named in HELPER_NAMES.
+ * Undefined when the expression is outside what the compiler covers.
+ */
+export function generateExpression(logic: Logic, pointer: string, resolve: (name: string) => SlotRef | undefined, trace: boolean): { body: string; consts: JsonValue[] } | undefined {
   const { depth, size } = measure(logic);
   if (depth > LIMITS.maxDepth || size > LIMITS.maxSize) return undefined;
-  const consts: unknown[] = [];
+  const consts: JsonValue[] = [];
   const lines: string[] = [];
   let n = 0;
   const temp = () => `t${n++}`;
-  const konst = (v: unknown) => { consts.push(v); return `C[${consts.length - 1}]`; };
+  const konst = (v: JsonValue) => { consts.push(v); return `C[${consts.length - 1}]`; };
   const push = (s: string) => lines.push(s);
   const event = (fields: string) => { if (trace) push(`T.push({${fields}});`); };
 
@@ -287,6 +305,5 @@ export function compileExpression(logic: Logic, pointer: string, resolve: (name:
     throw e;
   }
   const body = `"use strict";\nreturn function compiled(V, K, T, N) {\n${lines.join('\n')}\nreturn ${result};\n};`;
-  const factory = new Function('C', 'pf', 'tr', 'inOp', 'substr', 'sq', 'look', 'AB', 'FB', body) as (...x: unknown[]) => CompiledExpression;
-  return factory(consts, pf, tr, inOp, substr, sqrtOperation, look, AB, FALLBACK);
+  return { body, consts };
 }

@@ -96,7 +96,7 @@ function prepare(g: Guideline): Prepared {
  * Variable lookup for one evaluation: facts by input id, definitions from `values` (the values
  * computed so far). The read is recorded in the trace when there is one.
  */
-function resolverFor(p: Prepared, facts: Facts, values: Map<string, Val>) {
+function resolverFor(p: Prepared, facts: Facts, values: Pick<Map<string, Val>, 'has' | 'get'>) {
   return (name: string, ctx: EvalContext, pointer: string): Val | typeof ABSENT => {
     let value: Val;
     let source: 'fact' | 'definition';
@@ -211,9 +211,18 @@ export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, op
  */
 export function reevaluate(g: Guideline, facts: Facts, earlier: EvaluationResult, nodes: readonly (DefinitionNode | RuleNode)[]): { values: Record<string, ValueResult>; rules: Record<string, RuleResult> } {
   const p = prepare(g);
+  // The new values over the earlier ones, read on demand: a node reads a few of some hundred.
   const env = new Map<string, Val>();
-  for (const [id, v] of Object.entries(earlier.values)) env.set(id, fromValueResult(v));
-  const resolveRoot = resolverFor(p, facts, env);
+  const earlierValue = (id: string) => (Object.prototype.hasOwnProperty.call(earlier.values, id) ? earlier.values[id] : undefined);
+  const lookup = {
+    has: (id: string) => env.has(id) || earlierValue(id) !== undefined,
+    get: (id: string): Val | undefined => {
+      if (env.has(id)) return env.get(id);
+      const v = earlierValue(id);
+      return v === undefined ? undefined : fromValueResult(v);
+    },
+  };
+  const resolveRoot = resolverFor(p, facts, lookup);
   const values: Record<string, ValueResult> = {};
   const rules: Record<string, RuleResult> = {};
   for (const node of nodes) {
@@ -222,12 +231,12 @@ export function reevaluate(g: Guideline, facts: Facts, earlier: EvaluationResult
       const v = evaluateLogic(node.expr, ctx, '/expr');
       env.set(node.id, v);
       values[node.id] = toValueResult(v);
-    } else rules[node.id] = evaluateRule(node, ctx, populationValue(p, node, env));
+    } else rules[node.id] = evaluateRule(node, ctx, populationValue(p, node, lookup));
   }
   return { values, rules };
 }
 
-function populationValue(p: Prepared, rule: RuleNode, values: Map<string, Val>): { id: string; value: Val } | undefined {
+function populationValue(p: Prepared, rule: RuleNode, values: Pick<Map<string, Val>, 'has' | 'get'>): { id: string; value: Val } | undefined {
   const id = own(rule, 'population') ?? p.populations.get(rule.id);
   if (!id) return undefined;
   if (!values.has(id)) throw new EngineError('unknown-reference', `population "${id}" of ${rule.id} is not a definition. Run the checker.`, { node: rule.id, pointer: '/population' });
@@ -278,10 +287,27 @@ function combine(statuses: Status[]): Status {
 // compiled function, and through the interpreter when that function meets a value that is not
 // known (it returns FALLBACK), throws, or was not compiled (see compile.ts).
 
-interface CompiledExpr { logic: Logic; pointer: string; fast: CompiledExpression | undefined; traced?: CompiledExpression | null }
+interface CompiledExpr { index: number; logic: Logic; pointer: string; fast: CompiledExpression | undefined; traced?: CompiledExpression | null }
+
+/**
+ * Where compiled code comes from: generated here with `new Function` (the default), or taken
+ * from an ES module written by `guideline bundle --compile` (compiled-module.ts), for pages whose
+ * CSP forbids generating code. Expressions are numbered in the order compileGuideline meets them.
+ */
+export interface Codegen {
+  expression(index: number, logic: Logic, pointer: string, resolve: (name: string) => SlotRef | undefined, trace: boolean): CompiledExpression | undefined;
+  fn(name: 'loadFacts' | 'makeValues' | 'makeRules', params: string[], body: string): unknown;
+}
+const generatedHere: Codegen = {
+  expression: (_index, logic, pointer, resolve, trace) => compileExpression(logic, pointer, resolve, trace),
+  fn: (_name, params, body) => new Function(...params, body),
+};
 interface CompiledClause { id: string; grade: Grade | null; when: CompiledExpr; options?: { intervention: string; when?: CompiledExpr }[] }
 interface CompiledRule { id: string; kind: RuleNode['kind']; population?: string; popSlot: number; clauses: CompiledClause[] }
-interface CompiledGuideline {
+export interface CompiledGuideline {
+  codegen: Codegen;
+  /** every expression, by index */
+  exprs: CompiledExpr[];
   size: number;
   slots: Map<string, SlotRef>;
   resolve: (name: string) => SlotRef | undefined;
@@ -303,13 +329,23 @@ const compiledCache = new WeakMap<Guideline, CompiledGuideline | null>();
 function compiledFor(g: Guideline, p: Prepared): CompiledGuideline | undefined {
   let c = compiledCache.get(g);
   if (c === undefined) {
-    c = compilerAvailable() ? compileGuideline(p) : null;
+    c = compilerAvailable() ? compileGuideline(p, generatedHere) : null;
     compiledCache.set(g, c);
   }
   return c ?? undefined;
 }
 
-function compileGuideline(p: Prepared): CompiledGuideline | null {
+/** The guideline compiled with `codegen` (compiled-module.ts: to write the module, or to run it). */
+export function compileGuidelineWith(g: Guideline, codegen: Codegen): CompiledGuideline {
+  return compileGuideline(prepare(g), codegen);
+}
+
+/** From now on, `evaluate(g, ...)` with the compiled engine runs `c`. */
+export function installCompiled(g: Guideline, c: CompiledGuideline): void {
+  compiledCache.set(g, c);
+}
+
+function compileGuideline(p: Prepared, codegen: Codegen): CompiledGuideline {
   const slots = new Map<string, SlotRef>();
   const defSlots = new Map<string, number>();
   let size = 0;
@@ -322,7 +358,13 @@ function compileGuideline(p: Prepared): CompiledGuideline | null {
     inputs.push({ id, slot, unknown: unknownFact(id, input) });
   }
   const resolve = (name: string) => slots.get(name);
-  const expr = (logic: Logic, pointer: string): CompiledExpr => ({ logic, pointer, fast: compileExpression(logic, pointer, resolve, false), traced: undefined });
+  const exprs: CompiledExpr[] = [];
+  const expr = (logic: Logic, pointer: string): CompiledExpr => {
+    const index = exprs.length;
+    const e: CompiledExpr = { index, logic, pointer, fast: codegen.expression(index, logic, pointer, resolve, false), traced: undefined };
+    exprs.push(e);
+    return e;
+  };
   const rules: CompiledRule[] = [];
   for (const rule of p.rules) {
     const population = (own(rule, 'population') ?? p.populations.get(rule.id)) || undefined;
@@ -339,12 +381,13 @@ function compileGuideline(p: Prepared): CompiledGuideline | null {
   }
   const values = p.valueIds.map((id) => ({ id, slot: defSlots.get(id)! }));
   const key = (id: string) => JSON.stringify(id);
-  const loadFacts = new Function('facts', 'V', 'K', 'U', 'has', inputs.map((f, i) => `if (has.call(facts, ${key(f.id)})) { V[${f.slot}] = facts[${key(f.id)}]; K[${f.slot}] = 1; } else { V[${f.slot}] = U[${i}]; K[${f.slot}] = 2; }`).join('\n')) as CompiledGuideline['loadFacts'];
-  const makeValues = new Function('V', 'K', 'vr', `return {${values.map((v) => `${key(v.id)}: K[${v.slot}] === 1 ? { value: V[${v.slot}] } : vr(V[${v.slot}])`).join(',\n')}};`) as CompiledGuideline['makeValues'];
-  const makeRules = new Function('R', `return {${rules.map((r, i) => `${key(r.id)}: R[${i}]`).join(',\n')}};`) as CompiledGuideline['makeRules'];
+  const loadFacts = codegen.fn('loadFacts', ['facts', 'V', 'K', 'U', 'has'], inputs.map((f, i) => `if (has.call(facts, ${key(f.id)})) { V[${f.slot}] = facts[${key(f.id)}]; K[${f.slot}] = 1; } else { V[${f.slot}] = U[${i}]; K[${f.slot}] = 2; }`).join('\n')) as CompiledGuideline['loadFacts'];
+  const makeValues = codegen.fn('makeValues', ['V', 'K', 'vr'], `return {${values.map((v) => `${key(v.id)}: K[${v.slot}] === 1 ? { value: V[${v.slot}] } : vr(V[${v.slot}])`).join(',\n')}};`) as CompiledGuideline['makeValues'];
+  const makeRules = codegen.fn('makeRules', ['R'], `return {${rules.map((r, i) => `${key(r.id)}: R[${i}]`).join(',\n')}};`) as CompiledGuideline['makeRules'];
+  const defs = p.order.map((d) => ({ id: d.id, slot: defSlots.get(d.id)!, expr: expr(d.expr, '/expr') }));
   return {
-    size, slots, resolve, inputs, unknowns: inputs.map((f) => f.unknown),
-    defs: p.order.map((d) => ({ id: d.id, slot: defSlots.get(d.id)!, expr: expr(d.expr, '/expr') })),
+    codegen, exprs, size, slots, resolve, inputs, unknowns: inputs.map((f) => f.unknown),
+    defs,
     values,
     rules, loadFacts, makeValues, makeRules,
   };
@@ -357,7 +400,7 @@ interface Run { c: CompiledGuideline; V: Val[]; K: Uint8Array; T: TraceEvent[] |
 
 function runExpr(r: Run, e: CompiledExpr, node: string): Val {
   const T = r.T;
-  const fn = T ? (e.traced === undefined ? (e.traced = compileExpression(e.logic, e.pointer, r.c.resolve, true) ?? null) : e.traced) : e.fast;
+  const fn = T ? (e.traced === undefined ? (e.traced = r.c.codegen.expression(e.index, e.logic, e.pointer, r.c.resolve, true) ?? null) : e.traced) : e.fast;
   if (fn) {
     const mark = T ? T.length : 0;
     try {

@@ -17,3 +17,4 @@ export { populationOf, type OptionResult } from './evaluate.ts';
 export { recommend, recommendFromResult, formatRecommendations, questionFor, type PatientRecommendations, type RecommendationItem, type Statement, type Conflict, type Question, type RecommendOptions } from './recommend.ts';
 export { parseUcum, convertUcum, ucumProblem, UcumError, type UcumUnit } from './ucum.ts';
 export { codingProblem, CODE_SYSTEMS, UCUM_SYSTEM, type CodeSystem } from './codes.ts';
+export { compiledModuleSource, useCompiledModule, compiledFileName, COMPILED_FORMAT, type CompiledModule } from './compiled-module.ts';

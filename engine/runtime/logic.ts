@@ -80,23 +80,37 @@ function oneOf(values: readonly JsonValue[] | undefined, missing: readonly strin
     if (d.length === 1) return d[0];
     const t = d.length ? truthy(d[0]) : undefined;
     const agreed = d.every((x) => truthy(x) === t) ? t : info.truthy;
-    if (d.length === 2 && d.every((x) => typeof x === 'boolean')) return new Unknown(missing, undefined, clean({ ...info, boolean: true, truthy: agreed }));
-    if (d.length <= MAX_POSSIBLE) return new Unknown(missing, d, clean({ ...info, truthy: agreed }));
-    return new Unknown(missing, undefined, clean({ ...info, boolean: info.boolean || d.every((x) => typeof x === 'boolean') || undefined, truthy: agreed }));
+    if (d.length === 2 && d.every((x) => typeof x === 'boolean')) return new Unknown(missing, undefined, infoOf(true, agreed, info.table));
+    if (d.length <= MAX_POSSIBLE) return new Unknown(missing, d, infoOf(info.boolean === true, agreed, info.table));
+    return new Unknown(missing, undefined, infoOf(info.boolean === true || d.every((x) => typeof x === 'boolean'), agreed, info.table));
   }
-  return new Unknown(missing, undefined, clean(info));
+  return new Unknown(missing, undefined, info);
 }
 
 function clean(info: UnknownInfo): UnknownInfo {
-  if (Object.getPrototypeOf(info) === null && Object.isFrozen(info)) return info;
+  if (info === NO_INFO || (Object.getPrototypeOf(info) === null && Object.isFrozen(info))) return info;
+  return infoOf(own(info, 'boolean') === true, own(info, 'truthy'), own(info, 'table'));
+}
+
+/**
+ * The frozen, prototype-less UnknownInfo with these members. Without a table it is one of nine
+ * shared objects (an Unknown is built for almost every operator on unknown operands: allocating
+ * a fresh info each time was a good part of the three-valued path's cost).
+ */
+function infoOf(boolean: boolean, truthyValue: unknown, table: Table | undefined): UnknownInfo {
+  const t = typeof truthyValue === 'boolean' ? truthyValue : undefined;
+  if (!table) return SHARED_INFOS[(boolean ? 3 : 0) + (t === undefined ? 0 : t ? 1 : 2)];
+  return makeInfo(boolean, t, table);
+}
+
+function makeInfo(boolean: boolean, t: boolean | undefined, table: Table | undefined): UnknownInfo {
   const out = Object.create(null) as { -readonly [K in keyof UnknownInfo]: UnknownInfo[K] };
-  if (own(info, 'boolean') === true) out.boolean = true;
-  const t = own(info, 'truthy');
-  if (typeof t === 'boolean') out.truthy = t;
-  const table = own(info, 'table');
+  if (boolean) out.boolean = true;
+  if (t !== undefined) out.truthy = t;
   if (table) out.table = table;
   return Object.freeze(out);
 }
+const SHARED_INFOS: readonly UnknownInfo[] = [false, true].flatMap((b) => [undefined, true, false].map((t) => makeInfo(b, t, undefined)));
 
 /**
  * The value of a fact nobody supplied. A boolean, an enum or a small integer range has a finite
@@ -574,21 +588,31 @@ function record(ctx: EvalContext, event: TraceEvent, scope: Scope, value: Val): 
 }
 
 function anyUnknown(values: Val[]): Unknown | undefined {
+  let first: Unknown | undefined;
   let missing: Set<string> | undefined;
   for (const v of values) {
-    if (isUnknown(v)) {
-      missing ??= new Set();
-      for (const m of v.missing) missing.add(m);
-    }
+    if (!isUnknown(v)) continue;
+    if (!first) { first = v; continue; }
+    if (v.missing === first.missing) continue;
+    missing ??= new Set(first.missing);
+    for (const m of v.missing) missing.add(m);
   }
-  return missing ? new Unknown(sortedMissing(missing)) : undefined;
+  if (!first) return undefined;
+  // One unknown operand (the common case): its list, shared (a missing list is never mutated).
+  return new Unknown(missing ? sortedMissing(missing) : isSortedUnique(first.missing) ? first.missing : sortedMissing(first.missing));
 }
 
 function unionUnknown(...values: Val[]): Unknown {
   return anyUnknown(values) ?? new Unknown([]);
 }
 
+function isSortedUnique(a: readonly string[]): boolean {
+  for (let i = 1; i < a.length; i++) if (!(a[i - 1] < a[i])) return false;
+  return true;
+}
+
 export function sortedMissing(missing: Iterable<string>): string[] {
+  if (Array.isArray(missing) && isSortedUnique(missing)) return missing.slice();
   return [...new Set(missing)].sort();
 }
 
@@ -599,7 +623,24 @@ const templates = new Map<string, JsonValue>();
 /** Apply a non-control operator to known values, with json-logic-js. */
 function applyOperator(op: string, values: JsonValue[]): JsonValue {
   const primitive = values.every((v) => v === null || typeof v !== 'object');
-  if (primitive) return jsonLogic.apply({ [op]: values } as never) as JsonValue;
+  if (primitive) {
+    // The comparisons and negations, as json-logic-js 2.0.5 defines them (logic.js, operations),
+    // without building a rule object per application; everything else through json-logic-js.
+    const [a, b, c] = values as (string | number | boolean | null)[];
+    switch (op) {
+      case '==': return a == b;
+      case '===': return a === b;
+      case '!=': return a != b;
+      case '!==': return a !== b;
+      case '>': return (a as number) > (b as number);
+      case '>=': return (a as number) >= (b as number);
+      case '<': return c === undefined ? (a as number) < (b as number) : (a as number) < (b as number) && (b as number) < (c as number);
+      case '<=': return c === undefined ? (a as number) <= (b as number) : (a as number) <= (b as number) && (b as number) <= (c as number);
+      case '!': return !truthy(a);
+      case '!!': return truthy(a);
+    }
+    return jsonLogic.apply({ [op]: values } as never) as JsonValue;
+  }
   const key = `${op}/${values.length}`;
   let rule = templates.get(key);
   if (!rule) {

@@ -17,3 +17,4 @@ export { readBundle, contentHash, BUNDLE_FORMAT, type ReadBundleOptions } from '
 export { canonicalJson } from './canonical.ts';
 export { ENGINE_VERSION } from './generated.ts';
 export { treatmentOptions, formatTreatmentOptions, TREATMENT_OPTIONS_NOTICE, type TreatmentOption, type TreatmentOptionsView, type TreatmentOptionsOptions, type ContextValue } from './treatment-options.ts';
+export { useCompiledModule, compiledModuleSource, compiledFileName, COMPILED_FORMAT, type CompiledModule } from './compiled-module.ts';
