@@ -68,13 +68,14 @@ function run(g: Guideline, c: Case): Outcome {
 const shown = (v: { value?: JsonValue; missing?: string[] } | undefined): JsonValue | { undecided: string[] } =>
   v === undefined ? null : v.missing ? { undecided: v.missing } : v.value!;
 
-/** Compare two results of the same case. */
-export function diffResults(before: EvaluationResult, after: EvaluationResult): { outcomes: StatusChange[]; values: ValueChange[] } {
+/** Compare two results of the same case (only the given rules and values, when lists are given). */
+export function diffResults(before: EvaluationResult, after: EvaluationResult, only?: { rules: string[]; values: string[] }): { outcomes: StatusChange[]; values: ValueChange[] } {
   const outcomes: StatusChange[] = [];
-  const ruleIds = [...new Set([...Object.keys(before.rules), ...Object.keys(after.rules)])].sort();
+  const ruleIds = only ? only.rules : [...new Set([...Object.keys(before.rules), ...Object.keys(after.rules)])].sort();
   for (const id of ruleIds) {
     const a = before.rules[id];
     const b = after.rules[id];
+    if (a === b) continue; // the same result object (a patched result keeps the base's)
     const sa = a?.status ?? 'absent';
     const sb = b?.status ?? 'absent';
     if (sa !== sb) outcomes.push({ key: id, before: sa, after: sb });
@@ -86,8 +87,9 @@ export function diffResults(before: EvaluationResult, after: EvaluationResult): 
     }
   }
   const values: ValueChange[] = [];
-  const defIds = [...new Set([...Object.keys(before.values), ...Object.keys(after.values)])].sort();
+  const defIds = only ? only.values : [...new Set([...Object.keys(before.values), ...Object.keys(after.values)])].sort();
   for (const id of defIds) {
+    if (before.values[id] === after.values[id]) continue;
     const a = shown(before.values[id]);
     const b = shown(after.values[id]);
     if (!sameJson(a, b)) values.push({ id, before: a, after: b });
@@ -115,11 +117,15 @@ export interface CompareOptions {
  * is evaluated in full.
  */
 interface Delta {
-  /** the changed definitions and rules, definitions in dependency order first */
-  nodes: (DefinitionNode | RuleNode)[];
-  definitions: string[];
+  /** the changed definitions and rules */
+  changed: Set<string>;
   /** the changed nodes and everything that reads a changed definition, transitively, in order */
   downstream: (DefinitionNode | RuleNode)[];
+  /** what each downstream node reads (a rule's population included) */
+  reads: Map<string, string[]>;
+  /** the rule and value ids of `downstream`, sorted (the only ones a patched result can change) */
+  ruleIds: string[];
+  valueIds: string[];
 }
 
 function deltaOf(base: Guideline, draft: Guideline): Delta | undefined {
@@ -140,30 +146,32 @@ function deltaOf(base: Guideline, draft: Guideline): Delta | undefined {
   }
   const order = definitionOrder(draft);
   const allRules = draft.nodes.filter((n): n is RuleNode => n.kind === 'recommendation' || n.kind === 'practice-point');
-  const definitions = order.filter((d) => changed.has(d.id));
-  const rules = allRules.filter((r) => changed.has(r.id));
   // Everything downstream of a changed definition: in dependency order, a node is affected when
   // it is changed or reads an affected definition.
   const affected = new Set(changed);
   for (const d of order) if (!affected.has(d.id) && [...rootNames(d)].some((n) => affected.has(n))) affected.add(d.id);
   const downstream = [...order.filter((d) => affected.has(d.id)), ...allRules.filter((r) => affected.has(r.id) || affected.has(populationOf(draft, r) ?? '') || [...rootNames(r)].some((n) => affected.has(n)))];
-  return { nodes: [...definitions, ...rules], definitions: definitions.map((d) => d.id), downstream };
+  const reads = new Map(downstream.map((n) => {
+    const pop = n.kind === 'definition' ? undefined : populationOf(draft, n);
+    return [n.id, [...rootNames(n), ...(pop ? [pop] : [])]];
+  }));
+  return {
+    changed, downstream, reads,
+    ruleIds: downstream.filter((n) => n.kind !== 'definition').map((n) => n.id).sort(),
+    valueIds: downstream.filter((n) => n.kind === 'definition').map((n) => n.id).sort(),
+  };
 }
 
 /**
- * The draft's result for one case from the base result. Re-evaluate the changed nodes; if every
- * changed definition keeps its value, nothing that reads it can change and the rest of the base
- * result stands. Otherwise re-evaluate everything downstream of the change; every other node
- * reads only unchanged values and keeps its base result.
+ * The draft's result for one case from the base result: re-evaluate the changed nodes, and of the
+ * nodes downstream only those that read a definition whose value moved for this patient (an
+ * albumin threshold that moves the points but not the Child-Pugh class re-evaluates no rule).
+ * Every other node reads only unchanged values and keeps its base result.
  */
 function patched(draft: Guideline, facts: Facts, before: EvaluationResult, delta: Delta): EvaluationResult {
   const guideline = { id: draft.manifest.id, version: draft.manifest.version };
-  const r = reevaluate(draft, facts, before, delta.nodes);
-  if (delta.definitions.every((id) => sameJson(r.values[id] as JsonValue, before.values[id] as JsonValue))) {
-    return { ...before, guideline, rules: { ...before.rules, ...r.rules } };
-  }
-  const all = reevaluate(draft, facts, before, delta.downstream);
-  return { ...before, guideline, values: { ...before.values, ...all.values }, rules: { ...before.rules, ...all.rules } };
+  const r = reevaluate(draft, facts, before, delta.downstream, { changed: delta.changed, reads: delta.reads });
+  return { ...before, guideline, values: { ...before.values, ...r.values }, rules: { ...before.rules, ...r.rules } };
 }
 
 /**
@@ -188,7 +196,8 @@ export function compare(base: Guideline, draft: Guideline, cases?: Case[], optio
       if (a.error !== b.error) changed.push({ id: c.id, title: c.title, outcomes: [], values: [], error: { before: a.error, after: b.error } });
       continue;
     }
-    const d = diffResults(a.result!, b.result!);
+    // A patched result differs from the base only in the downstream nodes: diff those alone.
+    const d = diffResults(a.result!, b.result!, fast ? { rules: delta!.ruleIds, values: delta!.valueIds } : undefined);
     if (d.outcomes.length || d.values.length) changed.push({ id: c.id, title: c.title, ...d });
   }
   return { casesCompared: all.length, changed };
