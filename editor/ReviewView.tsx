@@ -9,6 +9,7 @@ import type { Draft } from './drafts.ts';
 import type { SavedFile } from './model.ts';
 import { outcomeLabel, showValue, STATUS_WORDS } from './model.ts';
 import { Grade } from './Readable.tsx';
+import { GradeLines } from './ImpactPanel.tsx';
 import type { ReviewIn, ReviewOut } from './review.worker.ts';
 import { VersionPanel } from './VersionPanel.tsx';
 import { humanize } from './words.ts';
@@ -209,6 +210,7 @@ export function ReviewView({ saved, drafts, g, blocked, onOpen, onOpenCase, onEd
                   {c.values.map((v) => (
                     <li key={v.id}><span className="what">{g.nodes.find((n) => n.id === v.id)?.title ?? v.id}</span> <span className="pill value">{showValue(g, v.id, v.before)}</span> → <span className="pill value">{showValue(g, v.id, v.after)}</span></li>
                   ))}
+                  <GradeLines g={g} grades={c.grades} />
                 </ul>
               </li>
             ))}

@@ -10,6 +10,8 @@ import { validateFacts, type Facts } from '../runtime/facts.ts';
 import type { Case, DefinitionNode, Guideline, GuidelineNode, InputDef, JsonValue, RuleNode } from '../runtime/types.ts';
 
 export interface StatusChange { key: string; before: string; after: string }
+/** A clause the patient's result lists (it applies or is undecided) whose GRADE grade changed. */
+export interface GradeChange { key: string; status: string; before: string | null; after: string | null }
 export interface ValueChange { id: string; before: JsonValue | { undecided: string[] }; after: JsonValue | { undecided: string[] } }
 
 export interface CaseChange {
@@ -19,6 +21,11 @@ export interface CaseChange {
   outcomes: StatusChange[];
   /** definitions whose value changed, appeared or disappeared */
   values: ValueChange[];
+  /**
+   * clauses whose grade changed while the case's result carries them (the clause applies or is
+   * undecided): the same advice with a different strength or evidence is a change for that patient
+   */
+  grades?: GradeChange[];
   /** set when one side cannot evaluate the case (e.g. its facts use an input that was removed) */
   error?: { before?: string; after?: string };
 }
@@ -69,8 +76,9 @@ const shown = (v: { value?: JsonValue; missing?: string[] } | undefined): JsonVa
   v === undefined ? null : v.missing ? { undecided: v.missing } : v.value!;
 
 /** Compare two results of the same case (only the given rules and values, when lists are given). */
-export function diffResults(before: EvaluationResult, after: EvaluationResult, only?: { rules: string[]; values: string[] }): { outcomes: StatusChange[]; values: ValueChange[] } {
+export function diffResults(before: EvaluationResult, after: EvaluationResult, only?: { rules: string[]; values: string[] }): { outcomes: StatusChange[]; values: ValueChange[]; grades: GradeChange[] } {
   const outcomes: StatusChange[] = [];
+  const grades: GradeChange[] = [];
   const ruleIds = only ? only.rules : [...new Set([...Object.keys(before.rules), ...Object.keys(after.rules)])].sort();
   for (const id of ruleIds) {
     const a = before.rules[id];
@@ -81,9 +89,14 @@ export function diffResults(before: EvaluationResult, after: EvaluationResult, o
     if (sa !== sb) outcomes.push({ key: id, before: sa, after: sb });
     const clauseIds = [...new Set([...(a?.clauses ?? []).map((c) => c.id), ...(b?.clauses ?? []).map((c) => c.id)])];
     for (const cid of clauseIds) {
-      const ca = a?.clauses.find((c) => c.id === cid)?.status ?? 'absent';
-      const cb = b?.clauses.find((c) => c.id === cid)?.status ?? 'absent';
+      const xa = a?.clauses.find((c) => c.id === cid);
+      const xb = b?.clauses.find((c) => c.id === cid);
+      const ca = xa?.status ?? 'absent';
+      const cb = xb?.status ?? 'absent';
       if (ca !== cb && (a?.clauses.length ?? 0) + (b?.clauses.length ?? 0) > 2) outcomes.push({ key: `${id}.${cid}`, before: ca, after: cb });
+      if (xa && xb && ca === cb && (cb === 'applies' || cb === 'undecided') && xa.grade !== xb.grade) {
+        grades.push({ key: (a?.clauses.length ?? 0) > 1 ? `${id}.${cid}` : id, status: cb, before: xa.grade, after: xb.grade });
+      }
     }
   }
   const values: ValueChange[] = [];
@@ -94,7 +107,7 @@ export function diffResults(before: EvaluationResult, after: EvaluationResult, o
     const b = shown(after.values[id]);
     if (!sameJson(a, b)) values.push({ id, before: a, after: b });
   }
-  return { outcomes, values };
+  return { outcomes, values, grades };
 }
 
 export interface CompareOptions {
@@ -198,7 +211,10 @@ export function compare(base: Guideline, draft: Guideline, cases?: Case[], optio
     }
     // A patched result differs from the base only in the downstream nodes: diff those alone.
     const d = diffResults(a.result!, b.result!, fast ? { rules: delta!.ruleIds, values: delta!.valueIds } : undefined);
-    if (d.outcomes.length || d.values.length) changed.push({ id: c.id, title: c.title, ...d });
+    if (d.outcomes.length || d.values.length || d.grades.length) {
+      const { grades, ...rest } = d;
+      changed.push({ id: c.id, title: c.title, ...rest, ...(grades.length ? { grades } : {}) });
+    }
   }
   return { casesCompared: all.length, changed };
 }
