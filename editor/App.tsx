@@ -9,7 +9,7 @@ import { FLOW_ROUTE, FlowView, flowPath } from './Flowchart.tsx';
 import { loadDrafts, storeDraft, type Draft } from './drafts.ts';
 import { mergeComparisons } from './impact.ts';
 import type { WorkerIn, WorkerOut } from './impact.worker.ts';
-import { ImpactPanel } from './ImpactPanel.tsx';
+import { ImpactPanel, type ImpactScope } from './ImpactPanel.tsx';
 import { JsonEditor, modelFor, setModelText } from './JsonEditor.tsx';
 import { setNames } from './monaco-setup.ts';
 import { docType, inputRange, ruleLabel, withDrafts, type SavedFile } from './model.ts';
@@ -20,6 +20,7 @@ import { ReviewView } from './ReviewView.tsx';
 import { ANALYSIS_ROUTE, AnalysisView, isAnalysisRoute } from './Analysis.tsx';
 import { useFinish, type SaveAnswer } from './Finish.tsx';
 import { ConflictDiff } from './LineDiff.tsx';
+import { ProblemList } from './ProblemList.tsx';
 import { useSaveShortcut } from './shortcuts.ts';
 
 interface Notice { path: string; kind: 'ok' | 'error' | 'conflict'; text: string; findings?: Finding[]; theirVersion?: string | null; theirText?: string | null; mineText?: string }
@@ -53,6 +54,7 @@ export function App({ session = { mode: 'local' } }: { session?: Session }) {
   const [restored, setRestored] = useState<string[]>([]);
   const [route, setRoute] = useState(routeOf());
   const [impact, setImpact] = useState<WorkerOut>();
+  const [impactScope, setImpactScope] = useState<ImpactScope>('all');
   const [pending, setPending] = useState(false);
   const [notice, setNotice] = useState<Notice | null>(null);
   const [adhoc, setAdhoc] = useState<Record<string, JsonValue>>({});
@@ -134,6 +136,8 @@ export function App({ session = { mode: 'local' } }: { session?: Session }) {
     const files = [...saved.values()].map(({ path, text }) => ({ path, text }));
     workers.current.forEach((w, index) => w.postMessage({ type: 'baseline', files, shard: { index, count: workers.current.length } } satisfies WorkerIn));
   }, [saved]);
+  // "This draft": only the open file's draft is compared (when the open file is a draft).
+  const impactOnly = impactScope === 'open' && drafts.has(route) ? route : undefined;
   useEffect(() => {
     if (!saved) return;
     if (!drafts.size) { seq.current++; setImpact(undefined); setPending(false); return; }
@@ -142,11 +146,12 @@ export function App({ session = { mode: 'local' } }: { session?: Session }) {
       const n = ++seq.current;
       busy.current = true;
       editAt.current.set(n, lastEdit.current);
-      const message = { type: 'draft', seq: n, drafts: [...drafts].map(([path, d]) => ({ path, text: d.text })) } satisfies WorkerIn;
+      const chosen = [...drafts].filter(([path]) => !impactOnly || path === impactOnly);
+      const message = { type: 'draft', seq: n, drafts: chosen.map(([path, d]) => ({ path, text: d.text })) } satisfies WorkerIn;
       for (const w of workers.current) w.postMessage(message);
     }, busy.current ? 150 : 0);
     return () => clearTimeout(t);
-  }, [drafts, saved]);
+  }, [drafts, saved, impactOnly]);
   useEffect(() => {
     if (!impact) return;
     const at = editAt.current.get(impact.seq);
@@ -256,7 +261,7 @@ export function App({ session = { mode: 'local' } }: { session?: Session }) {
   const noticeBox = notice && notice.path === path ? (
     <div className={`banner ${notice.kind}`} data-testid={`notice-${notice.kind}`}>
       {notice.text}
-      {notice.kind === 'error' && notice.findings?.length ? <ul>{notice.findings.map((f, i) => <li key={i}><code>{f.pointer || '/'}</code> {f.message}</li>)}</ul> : null}
+      {notice.kind === 'error' && notice.findings?.length ? <ProblemList findings={notice.findings} className="notice-problems" /> : null}
       {notice.kind === 'conflict' && notice.mineText !== undefined ? <ConflictDiff theirs={notice.theirText ?? ''} mine={notice.mineText} /> : null}
       {notice.kind === 'conflict' ? (
         <div className="buttons">
@@ -268,7 +273,7 @@ export function App({ session = { mode: 'local' } }: { session?: Session }) {
   ) : null;
   const problems = (path: string) => {
     const list = findingsFor(path).filter((f) => !(notice?.findings?.includes(f)));
-    return list.length ? <ul className="problems">{list.map((f, i) => <li key={i} className={f.severity}><b>{f.severity === 'error' ? 'Problem' : 'Warning'}</b> {f.message} <code>{f.pointer}</code></li>)}</ul> : null;
+    return <ProblemList findings={list} />;
   };
 
   let main;
@@ -365,7 +370,7 @@ export function App({ session = { mode: 'local' } }: { session?: Session }) {
         {navigator}
         <main className="main">{main}</main>
         {finish.dialog}
-        <ImpactPanel g={draftG} impact={impact} pending={pending} hasDrafts={drafts.size > 0} onOpenCase={(id) => { const p = casePath(id); if (p) { setCaseTab('form'); open(p); } }} />
+        <ImpactPanel g={draftG} impact={impact} pending={pending} hasDrafts={drafts.size > 0} scope={impactScope} onScope={setImpactScope} draftCount={drafts.size} openDraft={drafts.has(path) ? path : undefined} onOpenCase={(id) => { const p = casePath(id); if (p) { setCaseTab('form'); open(p); } }} />
       </div>
     </div>
   );

@@ -1,11 +1,25 @@
 // Which regression cases change if the draft were saved: before → after per recommendation,
 // clause and derived value. Computed off the main thread (impact.worker.ts).
+import type { GradeChange } from '../engine/authoring/index.ts';
 import type { Guideline } from '../engine/runtime/index.ts';
 import type { WorkerOut } from './impact.worker.ts';
 import { outcomeLabel, showValue, STATUS_WORDS } from './model.ts';
+import { Grade } from './Readable.tsx';
 
-export function ImpactPanel({ g, impact, pending, hasDrafts, onOpenCase }: {
+/** Whose impact the panel shows: the draft of the open file alone, or every draft together. */
+export type ImpactScope = 'open' | 'all';
+
+/** A grade that changed on advice the patient's result carries: the same advice, another strength or evidence. */
+export function GradeLines({ g, grades }: { g: Guideline; grades?: GradeChange[] }) {
+  return <>{(grades ?? []).map((x) => (
+    <li key={`grade:${x.key}`} data-grade-change={x.key}><span className="what">{outcomeLabel(g, x.key)}</span> <span className="muted small">({STATUS_WORDS[x.status] ?? x.status})</span> grade <Grade grade={x.before} /> → <Grade grade={x.after} /></li>
+  ))}</>;
+}
+
+export function ImpactPanel({ g, impact, pending, hasDrafts, onOpenCase, scope, onScope, draftCount, openDraft }: {
   g: Guideline; impact?: WorkerOut; pending: boolean; hasDrafts: boolean; onOpenCase: (id: string) => void;
+  /** the toggle: shown when there are drafts; `openDraft` is the open file when it is a draft */
+  scope: ImpactScope; onScope: (s: ImpactScope) => void; draftCount: number; openDraft?: string;
 }) {
   const title = (id: string) => g.nodes.find((n) => n.id === id)?.title ?? id;
   let body;
@@ -28,6 +42,7 @@ export function ImpactPanel({ g, impact, pending, hasDrafts, onOpenCase }: {
               {c.values.map((v) => (
                 <li key={v.id}><span className="what">{title(v.id)}</span> <span className="pill value">{showValue(g, v.id, v.before)}</span> → <span className="pill value">{showValue(g, v.id, v.after)}</span></li>
               ))}
+              <GradeLines g={g} grades={c.grades} />
             </ul>
           </li>
         ))}
@@ -37,6 +52,14 @@ export function ImpactPanel({ g, impact, pending, hasDrafts, onOpenCase }: {
   return (
     <aside className="impact" data-testid="impact" data-seq={impact?.seq ?? 0} data-pending={pending ? 'true' : 'false'}>
       <h3>Impact on regression cases {pending ? <span className="spinner" title="updating">⟳</span> : null}</h3>
+      {hasDrafts ? (
+        <div className="impact-scope" role="group" aria-label="Whose impact to show" data-testid="impact-scope" data-scope={scope}>
+          <button aria-pressed={scope === 'open'} className={scope === 'open' ? 'on' : ''} disabled={!openDraft} onClick={() => onScope('open')}
+            title={openDraft ? `Only the draft of ${openDraft}` : 'Open a drafted file to see its impact alone'}>This draft</button>
+          <button aria-pressed={scope === 'all'} className={scope === 'all' ? 'on' : ''} onClick={() => onScope('all')}>All {draftCount} draft{draftCount === 1 ? '' : 's'}</button>
+        </div>
+      ) : null}
+      {hasDrafts && scope === 'open' && !openDraft ? <p className="muted small">The open page is not a draft: showing all drafts.</p> : null}
       {body}
       {impact?.compared ? <p className="muted small">{impact.changedNodes.length} changed item(s); {impact.comparison?.casesCompared ?? 0} cases compared in {impact.ms.toFixed(0)} ms.</p> : null}
     </aside>

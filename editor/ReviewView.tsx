@@ -6,9 +6,11 @@ import { useEffect, useRef, useState } from 'react';
 import { suggestVersion, type EntityDiff, type FieldChange, type GuidelineDiff } from '../engine/review/index.ts';
 import { type Guideline, type JsonValue } from '../engine/runtime/index.ts';
 import type { Draft } from './drafts.ts';
+import { loadRevision, loadRevisions, type Revisions } from './api.ts';
 import type { SavedFile } from './model.ts';
 import { outcomeLabel, showValue, STATUS_WORDS } from './model.ts';
 import { Grade } from './Readable.tsx';
+import { GradeLines } from './ImpactPanel.tsx';
 import type { ReviewIn, ReviewOut } from './review.worker.ts';
 import { VersionPanel } from './VersionPanel.tsx';
 import { humanize } from './words.ts';
@@ -17,6 +19,8 @@ const KIND_WORDS: Record<string, string> = {
   manifest: 'Guideline manifest', input: 'Patient fact', recommendation: 'Recommendation', 'practice-point': 'Practice point',
   definition: 'Derived value', table: 'Reference table',
 };
+const DRAFTS = 'drafts';
+const REVISION_WORDS: Record<string, string> = { 'last-commit': 'the last commit', 'last-tag': 'the last tag' };
 const STATUS_TEXT: Record<EntityDiff['status'], string> = { added: 'New', removed: 'Removed', changed: 'Changed' };
 const BUMP_WORDS: Record<string, string> = {
   none: 'No new version needed',
@@ -141,6 +145,12 @@ export function ReviewView({ saved, drafts, g, blocked, onOpen, onOpenCase, onEd
   const [out, setOut] = useState<ReviewOut>();
   const [pending, setPending] = useState(false);
   const [copied, setCopied] = useState('');
+  // What is compared: the drafts with the saved guideline, or the saved guideline with a git revision.
+  const [against, setAgainst] = useState<string>(DRAFTS);
+  const [revisions, setRevisions] = useState<Revisions>();
+  const [revError, setRevError] = useState('');
+  useEffect(() => { loadRevisions().then(setRevisions, (e) => setRevisions({ repository: false, message: (e as Error).message, revisions: [] })); }, []);
+  const git = against !== DRAFTS;
 
   useEffect(() => {
     const w = new Worker(new URL('./review.worker.ts', import.meta.url), { type: 'module' });
@@ -156,6 +166,20 @@ export function ReviewView({ saved, drafts, g, blocked, onOpen, onOpenCase, onEd
     worker.current?.postMessage({ type: 'baseline', files: [...saved.values()].map(({ path, text }) => ({ path, text })) } satisfies ReviewIn);
   }, [saved]);
   useEffect(() => {
+    if (!git) return;
+    let live = true;
+    const n = ++seq.current;
+    setOut(undefined);
+    setRevError('');
+    setPending(true);
+    loadRevision(against).then(
+      (files) => { if (live) worker.current?.postMessage({ type: 'revision', seq: n, files } satisfies ReviewIn); },
+      (e) => { if (live) { setRevError((e as Error).message); setPending(false); } },
+    );
+    return () => { live = false; };
+  }, [git, against, saved]);
+  useEffect(() => {
+    if (git) return;
     if (!drafts.size) { seq.current++; setOut(undefined); setPending(false); return; }
     setPending(true);
     const t = setTimeout(() => {
@@ -163,7 +187,7 @@ export function ReviewView({ saved, drafts, g, blocked, onOpen, onOpenCase, onEd
       worker.current?.postMessage({ type: 'review', seq: n, drafts: [...drafts].map(([path, d]) => ({ path, text: d.text })) } satisfies ReviewIn);
     }, 100);
     return () => clearTimeout(t);
-  }, [drafts, saved]);
+  }, [drafts, saved, git]);
 
   const copy = async () => {
     if (!out?.markdown) return;
@@ -180,7 +204,12 @@ export function ReviewView({ saved, drafts, g, blocked, onOpen, onOpenCase, onEd
 
   const d = out?.diff;
   let body: React.ReactNode;
-  if (!drafts.size) {
+  const chosen = revisions?.revisions.find((r) => r.rev === against);
+  if (git && revError) {
+    body = <div className="banner error" data-testid="review-git-error">{revError}</div>;
+  } else if (git && !out) {
+    body = <p className="muted">Reading the guideline at {chosen ? REVISION_WORDS[chosen.role] : against} from git…</p>;
+  } else if (!git && !drafts.size) {
     body = <div className="banner ok" data-testid="review-empty">Nothing to review: there are no unsaved drafts. Every change is saved, and the saved guideline is what <code>npx guideline diff</code> compares in version control.</div>;
   } else if (!out) {
     body = <p className="muted">Comparing your drafts with the saved guideline…</p>;
@@ -190,9 +219,9 @@ export function ReviewView({ saved, drafts, g, blocked, onOpen, onOpenCase, onEd
     const nodes = d.entities;
     body = (
       <>
-        {blocked ? <div className="banner error">The draft has problems (see the marked lines); it cannot be saved as it is. The comparison below shows it anyway.</div> : null}
+        {blocked && !git ? <div className="banner error">The draft has problems (see the marked lines); it cannot be saved as it is. The comparison below shows it anyway.</div> : null}
         <Version d={d} g={g} />
-        {onEdit && onSaveAll ? <VersionPanel d={d} saved={saved} drafts={drafts} onEdit={onEdit} onSaveAll={onSaveAll} /> : null}
+        {onEdit && onSaveAll && !git ? <VersionPanel d={d} saved={saved} drafts={drafts} onEdit={onEdit} onSaveAll={onSaveAll} /> : null}
         <h3 className="rv-h">What changed <span className="muted small">({nodes.length} item{nodes.length === 1 ? '' : 's'})</span></h3>
         {nodes.length ? nodes.map((e) => <Entity key={`${e.kind}:${e.id}`} e={e} onOpen={onOpen} />) : <p className="muted">No recommendation, definition or patient fact changed.</p>}
         <h3 className="rv-h">Regression cases whose outcome moves <span className="muted small">({d.outcomes.changed.length} of {d.outcomes.casesCompared})</span></h3>
@@ -209,6 +238,7 @@ export function ReviewView({ saved, drafts, g, blocked, onOpen, onOpenCase, onEd
                   {c.values.map((v) => (
                     <li key={v.id}><span className="what">{g.nodes.find((n) => n.id === v.id)?.title ?? v.id}</span> <span className="pill value">{showValue(g, v.id, v.before)}</span> → <span className="pill value">{showValue(g, v.id, v.after)}</span></li>
                   ))}
+                  <GradeLines g={g} grades={c.grades} />
                 </ul>
               </li>
             ))}
@@ -232,7 +262,16 @@ export function ReviewView({ saved, drafts, g, blocked, onOpen, onOpenCase, onEd
       <div className="doc-header">
         <div className="doc-title">
           <h2>Review {pending ? <span className="spinner" title="updating">⟳</span> : null}</h2>
-          <div className="muted small">{drafts.size ? `Your ${drafts.size} unsaved draft${drafts.size === 1 ? '' : 's'}` : 'Your unsaved drafts'} compared with the guideline as saved on disk: the same comparison as <code>npx guideline diff</code>.</div>
+          <div className="muted small">{git
+            ? <>The guideline as saved on disk compared with {chosen ? `${REVISION_WORDS[chosen.role]} (${chosen.rev === 'HEAD' ? chosen.commit.slice(0, 8) : chosen.rev}: ${chosen.subject})` : against}: the same comparison as <code>npx guideline diff git:{against} .</code></>
+            : <>{drafts.size ? `Your ${drafts.size} unsaved draft${drafts.size === 1 ? '' : 's'}` : 'Your unsaved drafts'} compared with the guideline as saved on disk: the same comparison as <code>npx guideline diff</code>.</>}</div>
+          <label className="small rv-against">Compare{' '}
+            <select data-testid="review-against" value={against} onChange={(ev) => setAgainst(ev.target.value)}>
+              <option value={DRAFTS}>my drafts with the saved guideline</option>
+              {(revisions?.revisions ?? []).map((r) => <option key={r.rev} value={r.rev}>the saved guideline with {REVISION_WORDS[r.role]} ({r.rev === 'HEAD' ? r.commit.slice(0, 8) : r.rev})</option>)}
+            </select>
+          </label>
+          {revisions && !revisions.repository ? <div className="muted small" data-testid="review-no-git">{revisions.message}</div> : null}
         </div>
         <div className="doc-actions">
           {copied ? <span className="muted small" data-testid="copied">{copied}</span> : null}

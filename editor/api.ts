@@ -60,3 +60,21 @@ export async function saveFile(path: string, text: string, version: string | nul
   if (res.ok) return { ok: true, text: body.text, version: body.version, warnings: body.warnings ?? [] };
   return { ok: false, status: res.status, ...body };
 }
+
+/** A git revision the Review view can compare the saved guideline with (GET /api/revisions). */
+export interface Revision { role: 'last-commit' | 'last-tag'; rev: string; commit: string; subject: string; date: string }
+export interface Revisions { repository: boolean; message?: string; revisions: Revision[] }
+
+export async function loadRevisions(): Promise<Revisions> {
+  const res = await fetch('/api/revisions', { cache: 'no-store', credentials: 'same-origin' });
+  if (!res.ok) throw new Error((await res.json().catch(() => ({}))).error ?? `the server answered ${res.status}`);
+  return res.json();
+}
+
+/** The guideline's files at a revision; throws with the server's words (unknown revision, not a repository). */
+export async function loadRevision(rev: string): Promise<{ path: string; text: string }[]> {
+  const res = await fetch(`/api/revision?rev=${encodeURIComponent(rev)}`, { cache: 'no-store', credentials: 'same-origin' });
+  const body = await res.json().catch(() => ({ error: `the server answered ${res.status}` }));
+  if (!res.ok) throw new Error(body.error);
+  return body.files;
+}

@@ -8,7 +8,9 @@ import { withDrafts } from './model.ts';
 
 export type ReviewIn =
   | { type: 'baseline'; files: SourceFile[] }
-  | { type: 'review'; seq: number; drafts: SourceFile[] };
+  | { type: 'review'; seq: number; drafts: SourceFile[] }
+  /** the guideline at a git revision (old) against the saved one (new) */
+  | { type: 'revision'; seq: number; files: SourceFile[] };
 
 export interface ReviewOut {
   seq: number;
@@ -31,6 +33,16 @@ self.onmessage = (ev: MessageEvent<ReviewIn>) => {
   }
   if (!base) return;
   const t0 = performance.now();
+  if (msg.type === 'revision') {
+    const old = parseSource(msg.files);
+    const problems = old.findings.filter((f) => f.severity === 'error').map((f) => ({ file: f.file, message: `at that revision: ${f.message}` }));
+    const out: ReviewOut = problems.length ? { seq: msg.seq, problems, ms: performance.now() - t0 } : (() => {
+      const diff = diffGuidelines(old.guideline, base);
+      return { seq: msg.seq, diff, markdown: formatDiff(diff, 'markdown'), problems: [], ms: performance.now() - t0 };
+    })();
+    (self as unknown as Worker).postMessage(out);
+    return;
+  }
   const manifestFile = baseFiles.find((f) => f.path === 'manifest.json');
   const manifestDraft = msg.drafts.find((d) => d.path === 'manifest.json');
   const others = msg.drafts.filter((d) => d.path !== 'manifest.json' && d.path.endsWith('.json'));

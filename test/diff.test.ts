@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bumpBetween, coveredBy, diffGuidelines, formatChangelog, formatDiff, gradeDirection, parseVersion, suggestVersion, type GuidelineDiff } from '../engine/review/index.ts';
-import { makeBundle } from '../engine/runtime/index.ts';
+import { evaluate, makeBundle } from '../engine/runtime/index.ts';
 import { main } from '../engine/node/cli.ts';
 import { loadGuideline } from '../engine/node/load.ts';
 import { GUIDELINE_DIR } from './helpers.ts';
@@ -123,7 +123,20 @@ describe('diffGuidelines', () => {
     const d = diffGuidelines(base, load(dir));
     const e = d.entities.find((x) => x.id === 'hepatic_resection_1')!;
     expect(e.changes).toContainEqual(expect.objectContaining({ category: 'grade', clause: 'a', before: 'A1', after: 'B1', direction: 'down' }));
-    expect(d.outcomes.changed).toEqual([]); // a grade moves no case, and still is a major change
+    // A grade moves no status, but it is a change for every case whose result carries the clause
+    // (it applies or is undecided): those cases, and only those, list it.
+    const carrying = base.cases.filter((c) => {
+      const status = evaluate(base, c.facts).rules.hepatic_resection_1?.clauses.find((x) => x.id === 'a')?.status;
+      return status === 'applies' || status === 'undecided';
+    }).map((c) => c.id).sort();
+    expect(carrying.length).toBeGreaterThan(0);
+    expect(d.outcomes.changed.map((c) => c.id).sort()).toEqual(carrying);
+    for (const c of d.outcomes.changed) {
+      expect(c.outcomes).toEqual([]);
+      expect(c.values).toEqual([]);
+      expect(c.grades).toEqual([expect.objectContaining({ key: 'hepatic_resection_1', before: 'A1', after: 'B1' })]);
+    }
+    expect(formatDiff(d, 'text')).toMatch(/hepatic_resection_1 \((applies|undecided)\): grade A1 → B1/);
     expect(d.bump.required).toBe('major');
   });
 

@@ -75,10 +75,19 @@ describe('guideline render', () => {
     const derived = page.locator('section#chapter-treatment-overview figure.flow.derived#flow-treatment-by-stage');
     expect(await derived.locator('svg .flow-node').count()).toBeGreaterThan(5);
     expect(await derived.locator('figcaption').innerText()).toContain('Derived from the recommendations; Figures 8 and 9 are not in the source text.');
+    // Every recommendation's and practice point's own chart, inside its section: its clauses, and
+    // the facts it reads by title (hepatic resection 1 reads the Child-Pugh class).
+    const rules = guideline.nodes.filter((n) => n.kind === 'recommendation' || n.kind === 'practice-point');
+    for (const r of rules) {
+      const svg = page.locator(`article#node-${r.id} figure.rule-flow svg[data-flow="rule-${r.id}"]`);
+      await expect(svg.count(), r.id).resolves.toBe(1);
+      expect(await svg.locator('.flow-node.k-clause').count(), r.id).toBe((r as RecommendationNode).clauses.length);
+    }
+    expect(await page.locator('article#node-hepatic_resection_1 figure.rule-flow svg .flow-node[data-ref="child_pugh_class"]').count()).toBe(1);
     const parseErrors = await page.evaluate(() => [...document.querySelectorAll('figure.flow svg')].map((s) => new DOMParser().parseFromString(s.outerHTML, 'image/svg+xml').querySelector('parsererror')?.textContent ?? ''));
-    expect(parseErrors).toEqual(['', '']);
+    expect(parseErrors).toEqual(Array(2 + rules.length).fill(''));
     await page.close();
-  }, 60000);
+  }, 120000);
 
   it('shows the definitions a recommendation uses, with their logic in words', () => {
     const html = renderBook(guideline);

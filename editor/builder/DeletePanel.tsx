@@ -3,6 +3,7 @@
 // deletes only if the guideline still passes every check without the file.
 // Selectors: data-testid="delete-start", "delete-impact" (data-refs, data-cases, data-changed),
 // "delete-refs", "delete-cases", "delete-changed" (.impact-case[data-case]), "confirm-delete".
+import { ProblemList } from '../ProblemList.tsx';
 import { useEffect, useRef, useState } from 'react';
 import { compare } from '../../engine/authoring/index.ts';
 import type { Finding, Guideline, JsonValue } from '../../engine/runtime/index.ts';
@@ -128,7 +129,7 @@ export function DeletePanel({ g, version, path, doc, onDeleted }: { g: Guideline
           </div>
           {refused ? (
             <div className="banner error" data-testid="delete-refused">{refused.text}
-              {refused.findings?.length ? <ul>{refused.findings.slice(0, 20).map((f, i) => <li key={i}><code>{f.file}</code> {f.message}</li>)}</ul> : null}
+              {refused.findings?.length ? <ProblemList findings={refused.findings} className="notice-problems" /> : null}
             </div>
           ) : null}
         </div>

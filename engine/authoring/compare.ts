@@ -10,6 +10,8 @@ import { validateFacts, type Facts } from '../runtime/facts.ts';
 import type { Case, DefinitionNode, Guideline, GuidelineNode, InputDef, JsonValue, RuleNode } from '../runtime/types.ts';
 
 export interface StatusChange { key: string; before: string; after: string }
+/** A clause the patient's result lists (it applies or is undecided) whose GRADE grade changed. */
+export interface GradeChange { key: string; status: string; before: string | null; after: string | null }
 export interface ValueChange { id: string; before: JsonValue | { undecided: string[] }; after: JsonValue | { undecided: string[] } }
 
 export interface CaseChange {
@@ -19,6 +21,11 @@ export interface CaseChange {
   outcomes: StatusChange[];
   /** definitions whose value changed, appeared or disappeared */
   values: ValueChange[];
+  /**
+   * clauses whose grade changed while the case's result carries them (the clause applies or is
+   * undecided): the same advice with a different strength or evidence is a change for that patient
+   */
+  grades?: GradeChange[];
   /** set when one side cannot evaluate the case (e.g. its facts use an input that was removed) */
   error?: { before?: string; after?: string };
 }
@@ -68,52 +75,39 @@ function run(g: Guideline, c: Case): Outcome {
 const shown = (v: { value?: JsonValue; missing?: string[] } | undefined): JsonValue | { undecided: string[] } =>
   v === undefined ? null : v.missing ? { undecided: v.missing } : v.value!;
 
-/**
- * The keys of both objects, sorted. Two results of one guideline usually have the same sorted
- * keys (evaluate writes them sorted; a patched result keeps its base's): then no set is built.
- */
-function unionKeys(a: object, b: object): string[] {
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length === kb.length) {
-    let same = true;
-    for (let i = 0; i < ka.length && same; i++) same = ka[i] === kb[i] && (i === 0 || ka[i - 1] < ka[i]);
-    if (same) return ka;
-  }
-  return [...new Set([...ka, ...kb])].sort();
-}
-
-/** Compare two results of the same case. */
-export function diffResults(before: EvaluationResult, after: EvaluationResult): { outcomes: StatusChange[]; values: ValueChange[] } {
-  return diffOver(before, after, unionKeys(before.rules, after.rules), unionKeys(before.values, after.values));
-}
-
-/** diffResults over the given rule and definition ids (sorted): every other one is the same object on both sides. */
-function diffOver(before: EvaluationResult, after: EvaluationResult, ruleIds: readonly string[], defIds: readonly string[]): { outcomes: StatusChange[]; values: ValueChange[] } {
+/** Compare two results of the same case (only the given rules and values, when lists are given). */
+export function diffResults(before: EvaluationResult, after: EvaluationResult, only?: { rules: string[]; values: string[] }): { outcomes: StatusChange[]; values: ValueChange[]; grades: GradeChange[] } {
   const outcomes: StatusChange[] = [];
+  const grades: GradeChange[] = [];
+  const ruleIds = only ? only.rules : [...new Set([...Object.keys(before.rules), ...Object.keys(after.rules)])].sort();
   for (const id of ruleIds) {
     const a = before.rules[id];
     const b = after.rules[id];
-    // A result patched from its base shares every rule and value it did not re-evaluate.
-    if (a === b) continue;
+    if (a === b) continue; // the same result object (a patched result keeps the base's)
     const sa = a?.status ?? 'absent';
     const sb = b?.status ?? 'absent';
     if (sa !== sb) outcomes.push({ key: id, before: sa, after: sb });
     const clauseIds = [...new Set([...(a?.clauses ?? []).map((c) => c.id), ...(b?.clauses ?? []).map((c) => c.id)])];
     for (const cid of clauseIds) {
-      const ca = a?.clauses.find((c) => c.id === cid)?.status ?? 'absent';
-      const cb = b?.clauses.find((c) => c.id === cid)?.status ?? 'absent';
+      const xa = a?.clauses.find((c) => c.id === cid);
+      const xb = b?.clauses.find((c) => c.id === cid);
+      const ca = xa?.status ?? 'absent';
+      const cb = xb?.status ?? 'absent';
       if (ca !== cb && (a?.clauses.length ?? 0) + (b?.clauses.length ?? 0) > 2) outcomes.push({ key: `${id}.${cid}`, before: ca, after: cb });
+      if (xa && xb && ca === cb && (cb === 'applies' || cb === 'undecided') && xa.grade !== xb.grade) {
+        grades.push({ key: (a?.clauses.length ?? 0) > 1 ? `${id}.${cid}` : id, status: cb, before: xa.grade, after: xb.grade });
+      }
     }
   }
   const values: ValueChange[] = [];
+  const defIds = only ? only.values : [...new Set([...Object.keys(before.values), ...Object.keys(after.values)])].sort();
   for (const id of defIds) {
     if (before.values[id] === after.values[id]) continue;
     const a = shown(before.values[id]);
     const b = shown(after.values[id]);
     if (!sameJson(a, b)) values.push({ id, before: a, after: b });
   }
-  return { outcomes, values };
+  return { outcomes, values, grades };
 }
 
 export interface CompareOptions {
@@ -136,11 +130,15 @@ export interface CompareOptions {
  * is evaluated in full.
  */
 interface Delta {
-  /** the changed definitions and rules, definitions in dependency order first */
-  nodes: (DefinitionNode | RuleNode)[];
-  definitions: string[];
+  /** the changed definitions and rules */
+  changed: Set<string>;
   /** the changed nodes and everything that reads a changed definition, transitively, in order */
   downstream: (DefinitionNode | RuleNode)[];
+  /** what each downstream node reads (a rule's population included) */
+  reads: Map<string, string[]>;
+  /** the rule and value ids of `downstream`, sorted (the only ones a patched result can change) */
+  ruleIds: string[];
+  valueIds: string[];
 }
 
 function deltaOf(base: Guideline, draft: Guideline): Delta | undefined {
@@ -161,33 +159,33 @@ function deltaOf(base: Guideline, draft: Guideline): Delta | undefined {
   }
   const order = definitionOrder(draft);
   const allRules = draft.nodes.filter((n): n is RuleNode => n.kind === 'recommendation' || n.kind === 'practice-point');
-  const definitions = order.filter((d) => changed.has(d.id));
-  const rules = allRules.filter((r) => changed.has(r.id));
   // Everything downstream of a changed definition: in dependency order, a node is affected when
   // it is changed or reads an affected definition.
   const affected = new Set(changed);
   for (const d of order) if (!affected.has(d.id) && [...rootNames(d)].some((n) => affected.has(n))) affected.add(d.id);
   const downstream = [...order.filter((d) => affected.has(d.id)), ...allRules.filter((r) => affected.has(r.id) || affected.has(populationOf(draft, r) ?? '') || [...rootNames(r)].some((n) => affected.has(n)))];
-  return { nodes: [...definitions, ...rules], definitions: definitions.map((d) => d.id), downstream };
+  const reads = new Map(downstream.map((n) => {
+    const pop = n.kind === 'definition' ? undefined : populationOf(draft, n);
+    return [n.id, [...rootNames(n), ...(pop ? [pop] : [])]];
+  }));
+  return {
+    changed, downstream, reads,
+    ruleIds: downstream.filter((n) => n.kind !== 'definition').map((n) => n.id).sort(),
+    valueIds: downstream.filter((n) => n.kind === 'definition').map((n) => n.id).sort(),
+  };
 }
 
 /**
- * The draft's result for one case from the base result. Re-evaluate the changed nodes; if every
- * changed definition keeps its value, nothing that reads it can change and the rest of the base
- * result stands. Otherwise re-evaluate everything downstream of the change; every other node
- * reads only unchanged values and keeps its base result.
+ * The draft's result for one case from the base result: re-evaluate the changed nodes, and of the
+ * nodes downstream only those that read a definition whose value moved for this patient (an
+ * albumin threshold that moves the points but not the Child-Pugh class re-evaluates no rule).
+ * Every other node reads only unchanged values and keeps its base result.
  */
-function patched(draft: Guideline, facts: Facts, before: EvaluationResult, delta: Delta): { result: EvaluationResult; rules: string[]; values: string[] } {
+function patched(draft: Guideline, facts: Facts, before: EvaluationResult, delta: Delta): EvaluationResult {
   const guideline = { id: draft.manifest.id, version: draft.manifest.version };
-  const r = reevaluate(draft, facts, before, delta.nodes);
-  if (delta.definitions.every((id) => sameJson(r.values[id] as JsonValue, before.values[id] as JsonValue))) {
-    return { result: { ...before, guideline, rules: { ...before.rules, ...r.rules } }, rules: sortedKeys(r.rules), values: [] };
-  }
-  const all = reevaluate(draft, facts, before, delta.downstream);
-  return { result: { ...before, guideline, values: { ...before.values, ...all.values }, rules: { ...before.rules, ...all.rules } }, rules: sortedKeys(all.rules), values: sortedKeys(all.values) };
+  const r = reevaluate(draft, facts, before, delta.downstream, { changed: delta.changed, reads: delta.reads });
+  return { ...before, guideline, values: { ...before.values, ...r.values }, rules: { ...before.rules, ...r.rules } };
 }
-
-const sortedKeys = (o: object) => Object.keys(o).sort();
 
 /**
  * Evaluate every case against both versions and return the cases whose outcome differs.
@@ -206,14 +204,17 @@ export function compare(base: Guideline, draft: Guideline, cases?: Case[], optio
     }
     // `a` was computed from this very case's facts, so the draft's result can start from it.
     const fast = delta && a.result ? patched(draft, a.result.facts, a.result, delta) : undefined;
-    const b = fast ? { result: fast.result } : run(draft, c);
+    const b = fast ? { result: fast } : run(draft, c);
     if (a.error || b.error) {
       if (a.error !== b.error) changed.push({ id: c.id, title: c.title, outcomes: [], values: [], error: { before: a.error, after: b.error } });
       continue;
     }
-    // A patched result differs from its base only in the nodes it re-evaluated.
-    const d = fast ? diffOver(a.result!, fast.result, fast.rules, fast.values) : diffResults(a.result!, b.result!);
-    if (d.outcomes.length || d.values.length) changed.push({ id: c.id, title: c.title, ...d });
+    // A patched result differs from the base only in the downstream nodes: diff those alone.
+    const d = diffResults(a.result!, b.result!, fast ? { rules: delta!.ruleIds, values: delta!.valueIds } : undefined);
+    if (d.outcomes.length || d.values.length || d.grades.length) {
+      const { grades, ...rest } = d;
+      changed.push({ id: c.id, title: c.title, ...rest, ...(grades.length ? { grades } : {}) });
+    }
   }
   return { casesCompared: all.length, changed };
 }

@@ -7,7 +7,7 @@ export { acceptOutcomes, allAccepted, type AcceptedOutcome } from './accept.ts';
 export { goldenOf } from './golden.ts';
 export { coverage, type CoverageReport } from './coverage.ts';
 export { interpretationRegister, type RegisterEntry } from './interpretations.ts';
-export { compare, diffResults, type Comparison, type CaseChange, type CaseOutcome, type CompareOptions, type StatusChange, type ValueChange } from './compare.ts';
+export { compare, diffResults, type Comparison, type CaseChange, type CaseOutcome, type CompareOptions, type StatusChange, type ValueChange, type GradeChange } from './compare.ts';
 export { formatDocument, orderDocument } from './format.ts';
 // Building bundles and reading expressions, for tools (the package's root entry keeps only what a consumer needs).
 export { makeBundle, bundleFileName, signaturePayload, evaluateLogic, ALLOWED_OPERATORS, LIMITS, Unknown, TREATMENT_CHAPTERS, type MakeBundleOptions } from '../runtime/index.ts';

@@ -30,7 +30,7 @@ export function repoRoot(path: string): string {
  * `rev`, in the form parseSource() takes. Throws when the revision or the folder does not exist.
  */
 export function readSourceFilesAtRevision(dir: string, rev: string): SourceFile[] {
-  if (!/^[\w./~^@{}:+-]+$/.test(rev) || rev.startsWith('-')) throw new EngineError('git', `"${rev}" is not a revision name`);
+  checkRevisionName(rev);
   const root = repoRoot(dir);
   const prefix = relative(root, resolve(dir)).split(sep).join('/');
   // Resolve the revision first for a clear message.
@@ -57,4 +57,45 @@ export function readSourceFilesAtRevision(dir: string, rev: string): SourceFile[
     files.push({ path: rel, text });
   }
   return files;
+}
+
+/**
+ * A revision name as git spells one (a tag, a branch, a commit, HEAD~1): refused before git sees
+ * it when it could be read as an option or carries anything else. Throws EngineError('git').
+ */
+export function checkRevisionName(rev: string): void {
+  if (typeof rev !== 'string' || rev.length === 0 || rev.length > 200 || !/^[\w./~^@{}:+-]+$/.test(rev) || rev.startsWith('-')) {
+    throw new EngineError('git', `"${String(rev).slice(0, 80)}" is not a revision name (a tag, a branch, a commit id or HEAD~1)`);
+  }
+}
+
+/** The work tree's top when `dir` is inside a git work tree, else undefined (no error). */
+export function findRepo(dir: string): string | undefined {
+  try { return repoRoot(dir); } catch { return undefined; }
+}
+
+export interface Revision {
+  /** what the editor names it by: "last commit" or "last tag" */
+  role: 'last-commit' | 'last-tag';
+  /** the revision name to ask for (HEAD, or the tag) */
+  rev: string;
+  commit: string;
+  subject: string;
+  date: string;
+}
+
+/** The last commit and the last tag reachable from it (when any) of the repository holding `dir`. */
+export function recentRevisions(dir: string): Revision[] {
+  const root = repoRoot(dir);
+  const show = (rev: string) => {
+    const [commit, date, ...subject] = git(root, ['log', '-1', '--format=%H%n%cI%n%s', rev, '--']).toString().trim().split('\n');
+    return { commit, date, subject: subject.join(' ') };
+  };
+  let head: ReturnType<typeof show>;
+  try { head = show('HEAD'); } catch { return []; } // a repository without a commit yet
+  const out: Revision[] = [{ role: 'last-commit', rev: 'HEAD', ...head }];
+  let tag = '';
+  try { tag = git(root, ['describe', '--tags', '--abbrev=0', 'HEAD']).toString().trim(); } catch { /* no tag */ }
+  if (tag) out.push({ role: 'last-tag', rev: tag, ...show(`refs/tags/${tag}`) });
+  return out;
 }

@@ -9,7 +9,7 @@ import { check } from '../authoring/check.ts';
 import { diffGuidelines } from '../review/diff.ts';
 import { EngineError } from '../runtime/errors.ts';
 import { renderBook } from '../review/render.ts';
-import { bookFlows } from '../review/flow-svg.ts';
+import { bookFlows, bookRuleFlows } from '../review/flow-svg.ts';
 import { DIFF_FORMATS, formatChangelog, formatDiff, type DiffFormat } from '../review/report.ts';
 import { parseSource } from '../authoring/source.ts';
 import type { Bundle, Finding, Guideline } from '../runtime/types.ts';
@@ -98,12 +98,16 @@ export function runChangelog(args: { base: string; head: string; date?: string; 
 export async function runRender(args: { source: string; out?: string; dir: () => string }, io: Io): Promise<number> {
   const g = loadSide(args.source, args.dir);
   // The charts need elkjs (a development dependency): without it the book is written without them.
-  const flows = await bookFlows(g).catch((e: NodeJS.ErrnoException) => {
+  let noted = false;
+  const withoutElk = (e: NodeJS.ErrnoException) => {
     if (e?.code !== 'ERR_MODULE_NOT_FOUND' || !String(e.message).includes('elkjs')) throw e;
-    io.err('note: the chapter flowcharts are left out: elkjs is not installed\n');
+    if (!noted) io.err('note: the flowcharts are left out: elkjs is not installed\n');
+    noted = true;
     return undefined;
-  });
-  const html = renderBook(g, { flows });
+  };
+  const flows = await bookFlows(g).catch(withoutElk);
+  const ruleFlows = await bookRuleFlows(g).catch(withoutElk);
+  const html = renderBook(g, { flows, ruleFlows });
   if (args.out) { writeAtomic(resolve(args.out), html); io.out(`wrote ${resolve(args.out)}\n`); } else io.out(html);
   return 0;
 }

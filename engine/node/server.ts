@@ -26,6 +26,7 @@ import { AnalysisService } from './server/analysis.ts';
 import { checkRequest, isLoopback, sameSecret, type GuardOptions } from './server/guard.ts';
 import { defaultGoldenDir, PACKAGE_ROOT } from './paths.ts';
 import { CHANGELOG, finishSave, recoverSave, type SaveRequest } from './server/finish.ts';
+import { revisionAnswer, revisionsAnswer } from './server/revisions.ts';
 
 export interface ServerOptions {
   /** the guideline folder (with manifest.json) */
@@ -296,6 +297,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         const text = readSafe(dir, CHANGELOG) ?? '';
         return send(res, 200, { path: CHANGELOG, text, version: text ? versionOf(text) : null });
       }
+      if (pathname === '/api/revisions' && req.method === 'GET') return send(res, ...revisionsAnswer(dir));
+      if (pathname === '/api/revision' && req.method === 'GET') return send(res, ...revisionAnswer(dir, url.searchParams.get('rev') ?? ''));
       if (pathname === '/api/save' && req.method === 'POST') {
         if (committee) return send(res, 403, { error: 'refused: on the shared server changes go through proposals (POST /api/proposals)' });
         if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) { req.resume(); return send(res, 415, { error: 'send JSON (content-type: application/json)' }); }

@@ -108,7 +108,7 @@ export function relevantOutcomes(c: Comparison, base: Guideline, head: Guideline
     ...x,
     outcomes: x.outcomes.filter((o) => !((o.before === 'absent' || o.after === 'absent') && o.before !== 'applies' && o.after !== 'applies')),
     values: x.values.filter((v) => !oneSided(v.id)),
-  })).filter((x) => x.error || x.outcomes.length || x.values.length);
+  })).filter((x) => x.error || x.outcomes.length || x.values.length || x.grades?.length);
   return { casesCompared: c.casesCompared, changed };
 }
 

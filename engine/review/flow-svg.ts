@@ -4,7 +4,7 @@
 // so importing the review wing does not load it.
 import type { Guideline } from '../runtime/types.ts';
 import { chapterFlows } from './flow-chapters.ts';
-import type { FlowGraph, FlowNode } from './flow.ts';
+import { hasFlow, ruleFlow, type FlowGraph, type FlowNode } from './flow.ts';
 
 export interface Box { x: number; y: number; width: number; height: number }
 export interface NodeBox extends Box { title: string[]; lines: string[]; value?: string }
@@ -177,5 +177,16 @@ export async function bookFlows(g: Guideline): Promise<Record<string, RenderedFl
     const flows = chapterFlows(g, c.id);
     if (flows.length) out[c.id] = await Promise.all(flows.map(async (f) => ({ id: f.id, title: f.title, notice: f.notice, derived: f.derived, svg: await renderFlow(f) })));
   }
+  return out;
+}
+
+/**
+ * Every recommendation's and practice point's chart (facts -> definitions -> clauses), drawn, for
+ * the book: rule id -> SVG. Laid out one after another (elkjs is synchronous inside; running them
+ * "in parallel" would only interleave the same work).
+ */
+export async function bookRuleFlows(g: Guideline): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const n of g.nodes) if (hasFlow(n)) out[n.id] = await renderFlow(ruleFlow(g, n.id));
   return out;
 }

@@ -6,4 +6,4 @@ export { formatDiff, formatChangelog, DIFF_FORMATS, type DiffFormat } from './re
 export { renderBook, escapeHtml, type RenderOptions } from './render.ts';
 export { ruleFlow, valueText, titleWithUnit, clauseLabel, hasFlow, STATUS_TEXT, type FlowGraph, type FlowNode, type FlowEdge, type FlowNodeKind, type RuleFlowOptions } from './flow.ts';
 export { chapterFlows, diagnosisFlow, stageFlow, FLOW_CHAPTERS, DERIVED_NOTICE, FIGURE_3, STAGE_PATIENTS } from './flow-chapters.ts';
-export { layoutFlow, flowSvg, renderFlow, bookFlows, wrap, type RenderedFlow, type FlowLayout, type NodeBox, type EdgePath, type LayoutOptions } from './flow-svg.ts';
+export { layoutFlow, flowSvg, renderFlow, bookFlows, bookRuleFlows, wrap, type RenderedFlow, type FlowLayout, type NodeBox, type EdgePath, type LayoutOptions } from './flow-svg.ts';

@@ -49,6 +49,8 @@ export interface RenderOptions {
   hash?: string;
   /** each chapter's algorithm charts, drawn (bookFlows; layout is async, so the caller draws them) */
   flows?: Record<string, RenderedFlow[]>;
+  /** each recommendation's and practice point's chart, drawn (bookRuleFlows): rule id -> SVG */
+  ruleFlows?: Record<string, string>;
 }
 
 interface ChapterContent { chapter: Chapter; nodes: GuidelineNode[] }
@@ -113,7 +115,7 @@ export function renderBook(g: Guideline & { hash?: string }, options: RenderOpti
     for (const f of options.flows?.[p.chapter.id] ?? []) H.push(flowFigure(f));
     if (!p.nodes.length) H.push('<p class="meta">Not encoded yet.</p>');
     for (const n of p.nodes) {
-      if (n.kind === 'recommendation' || n.kind === 'practice-point') H.push(rule(n, g, vocab, defs, inputs));
+      if (n.kind === 'recommendation' || n.kind === 'practice-point') H.push(rule(n, g, vocab, defs, inputs, options.ruleFlows?.[n.id]));
       else if (n.kind === 'definition') H.push(definition(n, vocab, defs, inputs, 'h3'));
       else if (n.kind === 'invariant') H.push(invariant(n, vocab));
       else H.push(table(n));
@@ -138,7 +140,7 @@ function badge(grade: string | null): string {
   return `<span class="badge g-${e(grade[0])} s-${e(grade[1])}" title="evidence ${e(grade[0])}, strength ${e(grade[1])}">${e(grade)}</span>`;
 }
 
-function rule(n: RuleNode, g: Guideline, vocab: Vocabulary, defs: Map<string, DefinitionNode>, inputs: Map<string, InputDef>): string {
+function rule(n: RuleNode, g: Guideline, vocab: Vocabulary, defs: Map<string, DefinitionNode>, inputs: Map<string, InputDef>, flow?: string): string {
   const H: string[] = [];
   const label = n.kind === 'recommendation' ? `${n.topic}${n.subgroup ? ` — ${n.subgroup}` : ''} ${n.number}` : `Practice point: ${n.title}`;
   H.push(`<article class="rule ${e(n.kind)}" id="${anchor('node', n.id)}">`);
@@ -153,6 +155,8 @@ function rule(n: RuleNode, g: Guideline, vocab: Vocabulary, defs: Map<string, De
     if (n.clauses.length > 1 || !n.statement.startsWith(c.text)) H.push(`<div>${e(c.text)}</div>`);
     H.push(`<span class="logic">when ${e(describe(c.when, vocab))}</span></div>`);
   }
+  // The chart is already escaped SVG (flowSvg); it scrolls sideways when wider than the page.
+  if (flow) H.push(`<figure class="flow rule-flow" id="${anchor('flow', `rule-${n.id}`)}"><figcaption><strong>What decides it</strong> <span class="meta">facts → derived values → clauses</span></figcaption><div class="flow-scroll">${flow}</div></figure>`);
   const used = usedDefinitions(n, defs);
   if (used.length) {
     H.push('<h4>Definitions it uses</h4>');

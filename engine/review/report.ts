@@ -39,6 +39,7 @@ function statusLines(c: CaseChange): string[] {
   if (c.error) out.push(`evaluation: ${ev(c.error.before)} → ${ev(c.error.after)}`);
   for (const o of c.outcomes) out.push(`${o.key}: ${o.before} → ${o.after}`);
   for (const v of c.values) out.push(`${v.id} = ${val(v.before)} → ${val(v.after)}`);
+  for (const x of c.grades ?? []) out.push(`${x.key} (${x.status}): grade ${x.before ?? 'ungraded'} → ${x.after ?? 'ungraded'}`);
   return out;
 }
 

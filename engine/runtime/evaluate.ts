@@ -6,7 +6,7 @@ import { ENGINE_VERSION } from './generated.ts';
 import { validateFacts, type Facts } from './facts.ts';
 import { definitionOrder } from './graph.ts';
 import { compileExpression, compilerAvailable, FALLBACK, type CompiledExpression, type SlotRef } from './compile.ts';
-import { ABSENT, evaluateLogic, isUnknown, own, sortedMissing, truthiness, truthy, Unknown, unknownFact, type EvalContext, type TraceEvent, type Val } from './logic.ts';
+import { ABSENT, evaluateLogic, isUnknown, own, sameJson, sortedMissing, truthiness, truthy, Unknown, unknownFact, type EvalContext, type TraceEvent, type Val } from './logic.ts';
 import type { DefinitionNode, Grade, Guideline, InputDef, JsonValue, Logic, RuleNode, Status } from './types.ts';
 
 export interface EvaluateOptions {
@@ -203,40 +203,69 @@ export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, op
   return resultOf(g, hash, facts, values, rules, trace);
 }
 
+/** Pruning for reevaluate(): the nodes that changed, and what each node reads. */
+export interface ReevaluateOptions {
+  /**
+   * The nodes that changed: always re-evaluated. When given, any other node of `nodes` is
+   * re-evaluated only when a definition it reads (per `reads`) took a new value for this patient;
+   * otherwise its earlier result stands and it is left out of the answer.
+   */
+  changed?: ReadonlySet<string>;
+  /** each node's root names, its population included (required with `changed`) */
+  reads?: ReadonlyMap<string, readonly string[]>;
+}
+
 /**
  * Re-evaluate a few nodes of `g` for one patient, reading every other definition's value from an
  * earlier result: how a changed definition or rule is checked against many cases without
  * evaluating the whole guideline again. `nodes` must be in dependency order; each definition's new
  * value is used by the nodes after it. Facts must be validated already.
  */
-export function reevaluate(g: Guideline, facts: Facts, earlier: EvaluationResult, nodes: readonly (DefinitionNode | RuleNode)[]): { values: Record<string, ValueResult>; rules: Record<string, RuleResult> } {
+export function reevaluate(g: Guideline, facts: Facts, earlier: EvaluationResult, nodes: readonly (DefinitionNode | RuleNode)[], options: ReevaluateOptions = {}): { values: Record<string, ValueResult>; rules: Record<string, RuleResult> } {
   const p = prepare(g);
-  // The new values over the earlier ones, read on demand: a node reads a few of some hundred.
-  const env = new Map<string, Val>();
-  const earlierValue = (id: string) => (Object.prototype.hasOwnProperty.call(earlier.values, id) ? earlier.values[id] : undefined);
-  const lookup = {
-    has: (id: string) => env.has(id) || earlierValue(id) !== undefined,
-    get: (id: string): Val | undefined => {
-      if (env.has(id)) return env.get(id);
-      const v = earlierValue(id);
-      return v === undefined ? undefined : fromValueResult(v);
-    },
-  };
-  const resolveRoot = resolverFor(p, facts, lookup);
+  const env = new EarlierValues(earlier.values);
+  const resolveRoot = resolverFor(p, facts, env);
   const values: Record<string, ValueResult> = {};
   const rules: Record<string, RuleResult> = {};
+  const { changed, reads } = options;
+  /** definitions whose value for this patient differs from the earlier one */
+  const moved = new Set<string>();
   for (const node of nodes) {
+    if (changed && !changed.has(node.id) && !(reads?.get(node.id) ?? []).some((n) => moved.has(n))) continue;
     const ctx: EvalContext = { mode: 'unknown', node: node.id, resolveRoot, data: null };
     if (node.kind === 'definition') {
       const v = evaluateLogic(node.expr, ctx, '/expr');
       env.set(node.id, v);
-      values[node.id] = toValueResult(v);
-    } else rules[node.id] = evaluateRule(node, ctx, populationValue(p, node, lookup));
+      const r = toValueResult(v);
+      values[node.id] = r;
+      if (changed && !sameValueResult(r, earlier.values[node.id])) moved.add(node.id);
+    } else rules[node.id] = evaluateRule(node, ctx, populationValue(p, node, env));
   }
   return { values, rules };
 }
 
-function populationValue(p: Prepared, rule: RuleNode, values: Pick<Map<string, Val>, 'has' | 'get'>): { id: string; value: Val } | undefined {
+/**
+ * The definitions' values, new ones set as they are computed, the rest read from the earlier
+ * result on first use (a re-evaluation reads a handful of the many values; converting them all
+ * for every case was most of its cost).
+ */
+class EarlierValues extends Map<string, Val> {
+  constructor(private readonly earlier: Record<string, ValueResult>) { super(); }
+  override has(id: string): boolean { return super.has(id) || Object.prototype.hasOwnProperty.call(this.earlier, id); }
+  override get(id: string): Val | undefined {
+    if (super.has(id)) return super.get(id);
+    if (!Object.prototype.hasOwnProperty.call(this.earlier, id)) return undefined;
+    const v = fromValueResult(this.earlier[id]);
+    super.set(id, v);
+    return v;
+  }
+}
+
+function sameValueResult(a: ValueResult, b: ValueResult | undefined): boolean {
+  return !!b && sameJson(a as unknown as JsonValue, b as unknown as JsonValue);
+}
+
+function populationValue(p: Prepared, rule: RuleNode, values: Map<string, Val>): { id: string; value: Val } | undefined {
   const id = own(rule, 'population') ?? p.populations.get(rule.id);
   if (!id) return undefined;
   if (!values.has(id)) throw new EngineError('unknown-reference', `population "${id}" of ${rule.id} is not a definition. Run the checker.`, { node: rule.id, pointer: '/population' });

@@ -43,18 +43,19 @@ async function run(label: string, extra?: number) {
   const cases = await page.evaluate(() => document.querySelectorAll('.nav-chapter:last-child .nav-item').length);
   // In the page: the time of every keydown (capture phase, before Monaco sees it), and the first
   // animation frame after the impact panel's DOM shows a settled comparison newer than `after`.
-  await page.evaluate(() => {
-    const w = window as unknown as { __keyAt: number; __painted?: (after: number) => Promise<number> };
-    window.addEventListener('keydown', () => { w.__keyAt = performance.now(); }, true);
-    w.__painted = (after: number) => new Promise<number>((ok) => {
-      const el = document.querySelector('[data-testid="impact"]')!;
+  // Written as a string: tsx (esbuild keepNames) wraps named inner functions of a TS callback in
+  // __name(), which does not exist in the page.
+  await page.evaluate(`(() => {
+    window.addEventListener('keydown', () => { window.__keyAt = performance.now(); }, true);
+    window.__painted = (after) => new Promise((ok) => {
+      const el = document.querySelector('[data-testid="impact"]');
       const done = () => Number(el.getAttribute('data-seq')) > after && el.getAttribute('data-pending') === 'false';
       const fire = () => requestAnimationFrame(() => ok(performance.now()));
       if (done()) return fire();
       const mo = new MutationObserver(() => { if (done()) { mo.disconnect(); fire(); } });
       mo.observe(el, { attributes: true, childList: true, subtree: true });
     });
-  });
+  })()`);
   const totals: number[] = [];
   const workers: number[] = [];
   for (let i = 0; i < EDITS; i++) {
