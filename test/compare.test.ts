@@ -24,6 +24,9 @@ const edits: [string, (g: Guideline) => void][] = [
     (node(g, 'hyperbilirubinemia').expr as any)['>='][1] = 1.2;
     (node(g, 'liver_transplantation_1') as any).clauses[0].when = true;
   }],
+  ['reword an input description (text only: nothing re-evaluated)', (g) => { (g.inputs.find((i) => i.id === 'albumin') as any).description = 'Serum albumin, reworded.'; }],
+  ['reword a list item field description', (g) => { const f = (g.inputs.find((i) => i.id === 'prior_systemic_therapies') as any).items.fields; f[Object.keys(f)[0]].description = 'reworded'; }],
+  ['rename an input (its title is in validation messages: full evaluation)', (g) => { (g.inputs.find((i) => i.id === 'albumin') as any).title = 'Albumin (renamed)'; }],
   ['change an input range (structural: full evaluation)', (g) => { (g.inputs.find((i) => i.id === 'albumin') as any).maximum = 7; }],
 ];
 
@@ -42,6 +45,10 @@ describe('compare', () => {
     expect(r.changed.map((c) => c.id)).toContain('albumin_3_5_scores_2_points');
     const change = r.changed.find((c) => c.id === 'albumin_3_5_scores_2_points')!;
     expect(change.values).toContainEqual({ id: 'child_pugh_albumin_points', before: 2, after: 1 });
+  });
+
+  it('a reworded input description moves no case', () => {
+    expect(compare(base, edited(edits.find(([n]) => n.startsWith('reword an input'))![1])).changed).toEqual([]);
   });
 
   it('reports no change for an identical draft', () => {

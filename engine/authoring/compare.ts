@@ -141,8 +141,23 @@ interface Delta {
   valueIds: string[];
 }
 
+/**
+ * An input as evaluation sees it: its text for readers (description, citations, interpretations,
+ * terminology codes) left out, so rewording an input's description re-evaluates nothing. The title
+ * and hint stay: validation messages quote them, and a case's error is part of its outcome.
+ */
+function inputLogic(inputs: Guideline['inputs']): string {
+  const bare = (f: object): object => {
+    const { description: _d, citations: _c, interpretations: _i, codes: _k, ...rest } = f as Record<string, unknown>;
+    const items = rest.items as { fields?: Record<string, object> } | undefined;
+    if (items?.fields) rest.items = { ...items, fields: Object.fromEntries(Object.entries(items.fields).map(([k, v]) => [k, bare(v)])) };
+    return rest;
+  };
+  return JSON.stringify(inputs.map(bare));
+}
+
 function deltaOf(base: Guideline, draft: Guideline): Delta | undefined {
-  if (JSON.stringify(base.inputs) !== JSON.stringify(draft.inputs)) return undefined;
+  if (inputLogic(base.inputs) !== inputLogic(draft.inputs)) return undefined;
   // A chapter's population (manifest) or a node moved between chapters changes which rules are gated.
   if (JSON.stringify(base.manifest.chapters) !== JSON.stringify(draft.manifest.chapters)) return undefined;
   const evaluated = (g: Guideline) => new Map(g.nodes.filter((n) => n.kind !== 'table' && n.kind !== 'invariant').map((n) => [n.id, n]));

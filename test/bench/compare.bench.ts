@@ -5,7 +5,8 @@
 // rounds (default 5) per kind of edit:
 //   a definition's threshold (its value changes for some patients: their downstream is re-evaluated)
 //   a clause's threshold (only that rule is re-evaluated)
-//   an input's description (structural for compare(): every case is evaluated in full)
+//   an input's description (text only: nothing is re-evaluated)
+//   an input's plausible range (structural for compare(): every case is evaluated in full)
 // BENCH_ONLY=<regex> keeps the edits whose label matches.
 // Goal: under 200 ms per compare() on 10,000 cases. The process's CPU time is printed beside the
 // wall time: on a loaded machine it is the steadier figure.
@@ -43,6 +44,7 @@ function nudged(l: Logic): Logic | undefined {
 const definition = base.nodes.find((n): n is DefinitionNode => n.kind === 'definition' && nudged(n.expr) !== undefined)!;
 const rule = base.nodes.find((n): n is RuleNode => (n.kind === 'recommendation' || n.kind === 'practice-point') && n.clauses.some((c) => nudged(c.when) !== undefined))!;
 
+const ranged = base.inputs.find((f) => f.type === 'number' && typeof f.maximum === 'number')!;
 const edits: { label: string; draft: () => Guideline }[] = [
   {
     label: `definition ${definition.id}`,
@@ -57,8 +59,12 @@ const edits: { label: string; draft: () => Guideline }[] = [
     },
   },
   {
-    label: `input ${base.inputs[0].id} (structural)`,
+    label: `input ${base.inputs[0].id} description (text only)`,
     draft: () => ({ ...base, inputs: base.inputs.map((f, i) => (i === 0 ? { ...f, description: `${f.description ?? ''} (edited)` } : f)) }),
+  },
+  {
+    label: `input ${ranged.id} maximum (structural)`,
+    draft: () => ({ ...base, inputs: base.inputs.map((f) => (f === ranged ? { ...f, maximum: f.maximum! + 1 } : f)) }),
   },
 ];
 
