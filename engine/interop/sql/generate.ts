@@ -103,6 +103,9 @@ export class SqlGenerator {
     return need;
   }
 
+  /** whether the patient table has the treatment given (`intervention_given`) */
+  get hasTreatmentColumn(): boolean { return this.columns.has('intervention_given'); }
+
   get done(): boolean { return this.exprs.every((e) => this.resolved.has(e.id)); }
 
   /** The next discovery query (distinct key combinations of the expressions that need them), or undefined when every table is known. */
