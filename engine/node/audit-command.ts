@@ -150,8 +150,8 @@ export async function auditLoaded(db: Database, g: Guideline, columns: string[])
   return { counts: read(row), prepared };
 }
 
-export async function perPatientStatuses(db: Database, prepared: Prepared): Promise<Record<string, unknown>[]> {
-  return db.query(perPatientSql(prepared));
+export async function perPatientStatuses(db: Database, prepared: Prepared, pids?: { from: number; to: number }): Promise<Record<string, unknown>[]> {
+  return db.query(perPatientSql(prepared, pids));
 }
 
 export async function runAudit(g: Guideline, file: string, options: { db?: string; json?: boolean; html?: string; sql?: string }, io: { out(s: string): void }): Promise<number> {

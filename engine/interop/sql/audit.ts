@@ -80,9 +80,10 @@ function statusColumnNames(p: Prepared): string[] {
 /**
  * Every patient's statuses from the status table: pid, the r<i>/c<i>/o<i> codes, and per rule
  * `f<i>`, the facts the rule reads (through its definitions) that are absent, as an array
- * (DuckDB LIST, PostgreSQL varchar[]) when the rule is undecided, NULL otherwise.
+ * (DuckDB LIST, PostgreSQL varchar[]) when the rule is undecided, NULL otherwise. `pids`: only
+ * the patients numbered from..to (a page; a million rows at once do not fit in memory).
  */
-export function perPatientSql(p: Prepared): string {
+export function perPatientSql(p: Prepared, pids?: { from: number; to: number }): string {
   const g = p.generator.plan.guideline;
   const inputIndex = new Map(g.inputs.map((i, k) => [i.id, k]));
   const ruleInputs = inputsOfRules(g);
@@ -91,7 +92,7 @@ export function perPatientSql(p: Prepared): string {
     return `CASE WHEN ${r.column} = 2 THEN ${nonNullArray(p.generator.dialect, elems)} END AS f${i}`;
   });
   const cols = ['pid', ...statusColumnNames(p), ...arrays];
-  return `SELECT ${cols.join(', ')} FROM ${STATUS_TABLE} ORDER BY pid`;
+  return `SELECT ${cols.join(', ')} FROM ${STATUS_TABLE}${pids ? ` WHERE pid BETWEEN ${Math.trunc(pids.from)} AND ${Math.trunc(pids.to)}` : ''} ORDER BY pid`;
 }
 
 /** An array of the non-NULL values among `elems` (strings), in order; empty when there are none. */
