@@ -1,52 +1,76 @@
 // The SQL generator against the interpreter: on generated patients (partial facts included) the
 // statuses the SQL computes equal evaluate()'s, rule by rule, clause by clause and option by
-// option, on DuckDB. AUDIT_RUNS sets the number of patients (CI default 1,500; the full run:
-// AUDIT_RUNS=100000). The postgres dialect does not pass yet on PGlite (see README). Plus the CLI.
+// option, on DuckDB and on PostgreSQL (PGlite, in process), and each undecided rule's array of
+// absent facts is exactly the absent inputs it reads (a superset of the interpreter's finer
+// `missing`, whose top-level facts it contains). SQL_PATIENTS sets the number of patients (CI default 1,000; the full run:
+// SQL_PATIENTS=100000). Plus the CLI.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../engine/node/cli.ts';
 import { loadGuideline } from '../engine/node/load.ts';
-import { auditLoaded, insertRows, loadPatients, openDuckdb, perPatientStatuses, type Database } from '../engine/node/audit-command.ts';
-import { planGuideline, SqlTranslationError, STATUS_NAMES } from '../engine/interop/index.ts';
-import { evaluate, type Guideline } from '../engine/runtime/index.ts';
+import { auditLoaded, insertRows, loadPatients, openDuckdb, openPglite, perPatientStatuses, type Database } from '../engine/node/audit-command.ts';
+import { inputsOfRules, planGuideline, SqlTranslationError, STATUS_NAMES } from '../engine/interop/index.ts';
+import { evaluate, type EvaluationResult, type Guideline } from '../engine/runtime/index.ts';
 import { patients } from './generate.ts';
 import { GUIDELINE_DIR } from './helpers.ts';
 
 const { guideline } = loadGuideline(GUIDELINE_DIR);
-const RUNS = Number(process.env.AUDIT_RUNS ?? 0);
+const COUNT = Number(process.env.SQL_PATIENTS ?? 1000);
 const tmp = mkdtempSync(join(tmpdir(), 'sql-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function differential(db: Database, count: number, seed: number, missing: number): Promise<void> {
-  const facts = [...patients(guideline, count, seed, missing)];
-  const file = join(tmp, `p-${db.dialect}-${seed}.jsonl`);
-  writeFileSync(file, facts.map((f) => JSON.stringify(f)).join('\n') + '\n');
+// the same patients (25 % of facts missing) and the interpreter's results, shared by both databases
+const facts = [...patients(guideline, COUNT, 11, 0.25)];
+const file = join(tmp, 'differential.jsonl');
+writeFileSync(file, facts.map((f) => JSON.stringify(f)).join('\n') + '\n');
+// the interpreter's results of one page of patients at a time (100,000 results do not fit in the heap)
+const PAGE = 2000;
+const ruleInputs = inputsOfRules(guideline);
+
+async function differential(db: Database): Promise<void> {
   const columns = await loadPatients(db, guideline, file);
   const { prepared, counts } = await auditLoaded(db, guideline, columns);
-  const rows = await perPatientStatuses(db, prepared);
-  expect(rows.length).toBe(count);
+  let rowCount = 0;
   const mismatches: string[] = [];
+  const mismatch = (s: string) => { if (mismatches.length < 10) mismatches.push(s); };
   const tally = new Map<string, number>();
-  for (const row of rows) {
-    const result = evaluate(guideline, facts[Number(row.pid) - 1]);
-    const check = (col: string, want: string, what: string) => {
-      const got = STATUS_NAMES[Number(row[col])];
-      if (got !== want && mismatches.length < 10) mismatches.push(`patient ${row.pid} ${what}: SQL ${got}, interpreter ${want}`);
-    };
-    for (const r of prepared.layout.rules) {
-      const rr = result.rules[r.id];
-      check(r.column, rr.status, r.id);
-      tally.set(`${r.id}:${rr.status}`, (tally.get(`${r.id}:${rr.status}`) ?? 0) + 1);
-      r.clauses.forEach((c, j) => {
-        check(c.column, rr.clauses[j].status, `${r.id} clause ${c.id}`);
-        c.options.forEach((o, k) => check(o.column, rr.clauses[j].options![k].status, `${r.id} clause ${c.id} option ${o.intervention}`));
+  let arraysChecked = 0;
+  for (let from = 1; from <= COUNT; from += PAGE) {
+    const rows = await perPatientStatuses(db, prepared, { from, to: from + PAGE - 1 });
+    rowCount += rows.length;
+    const results: EvaluationResult[] = facts.slice(from - 1, from - 1 + PAGE).map((f) => evaluate(guideline, f));
+    for (const row of rows) {
+      const pid = Number(row.pid);
+      const result = results[pid - from];
+      const check = (col: string, want: string, what: string) => {
+        const got = STATUS_NAMES[Number(row[col])];
+        if (got !== want) mismatch(`patient ${pid} ${what}: SQL ${got}, interpreter ${want}`);
+      };
+      prepared.layout.rules.forEach((r, i) => {
+        const rr = result.rules[r.id];
+        check(r.column, rr.status, r.id);
+        tally.set(`${r.id}:${rr.status}`, (tally.get(`${r.id}:${rr.status}`) ?? 0) + 1);
+        r.clauses.forEach((c, j) => {
+          check(c.column, rr.clauses[j].status, `${r.id} clause ${c.id}`);
+          c.options.forEach((o, k) => check(o.column, rr.clauses[j].options![k].status, `${r.id} clause ${c.id} option ${o.intervention}`));
+        });
+        const got = row[`f${i}`] as string[] | null;
+        if (rr.status !== 'undecided') { if (got !== null) mismatch(`patient ${pid} ${r.id}: absent-facts array ${JSON.stringify(got)} on a decided rule`); return; }
+        const absent = (ruleInputs.get(r.id) ?? []).filter((f) => facts[pid - 1][f] === undefined);
+        if (JSON.stringify([...(got ?? [])]) !== JSON.stringify(absent)) mismatch(`patient ${pid} ${r.id}: SQL absent facts ${JSON.stringify(got)}, expected ${JSON.stringify(absent)}`);
+        // the interpreter also names a present list's missing item fields ("list[0].field"): those are not absent facts
+        const outside = (rr.missing ?? []).filter((m) => !/[.[]/.test(m) && !absent.includes(m));
+        if (outside.length) mismatch(`patient ${pid} ${r.id}: the interpreter misses ${outside.join(', ')}, not in the SQL array`);
+        arraysChecked++;
       });
     }
   }
+  expect(rowCount).toBe(COUNT);
   expect(mismatches).toEqual([]);
-  // the counts query agrees with the per-patient statuses
+  expect(arraysChecked).toBeGreaterThan(0);
+  // the counts queries agree with the per-patient statuses
   for (const [id, c] of Object.entries(counts.rules)) for (const s of STATUS_NAMES) expect(c[s], `${id} ${s}`).toBe(tally.get(`${id}:${s}`) ?? 0);
   // every status occurs somewhere: the comparison is not vacuous
   const seen = new Set([...tally.keys()].map((k) => k.split(':')[1]));
@@ -56,8 +80,12 @@ async function differential(db: Database, count: number, seed: number, missing: 
 describe('SQL statuses equal the interpreter', () => {
   it('DuckDB', async () => {
     const db = await openDuckdb();
-    try { await differential(db, RUNS || 1500, 11, 0.25); } finally { await db.close(); }
-  }, 600_000);
+    try { await differential(db); } finally { await db.close(); }
+  }, 900_000);
+  it('PostgreSQL (PGlite)', async () => {
+    const db = await openPglite();
+    try { await differential(db); } finally { await db.close(); }
+  }, 900_000);
 });
 
 describe('the generator says what it cannot translate exactly', () => {
@@ -115,6 +143,15 @@ describe('guideline audit', () => {
     const page = readFileSync(html, 'utf8');
     expect(page).toContain('<svg');
     expect(page).not.toMatch(/<script|https?:\/\/(?!www\.w3)/);
+  }, 300_000);
+  it('--db pglite runs the same SQL on PostgreSQL and gives the same counts as DuckDB', async () => {
+    const file = join(tmp, 'cli-pg.jsonl');
+    writeFileSync(file, facts.map((f) => JSON.stringify(f)).join('\n') + '\n');
+    const duck = await cli(['audit', file, '--json', '--dir', GUIDELINE_DIR]);
+    const pg = await cli(['audit', file, '--json', '--db', 'pglite', '--dir', GUIDELINE_DIR]);
+    expect(pg.code, pg.err).toBe(0);
+    expect(JSON.parse(pg.out).database).toBe('pglite');
+    expect(JSON.parse(pg.out).rules).toEqual(JSON.parse(duck.out).rules);
   }, 300_000);
   it('reads CSV (lists as JSON text) and gives the same counts', async () => {
     const some = facts.slice(0, 20);

@@ -53,10 +53,52 @@ export async function prepareAudit(g: Guideline, dialect: Dialect, columns: read
   return { generator, layout, stages, rounds };
 }
 
-/** Every patient's statuses: pid, then r<i>/c<i>/o<i> codes. */
-export function perPatientSql(p: Prepared): string {
-  const cols = p.layout.rules.flatMap((r) => [r.column, ...r.clauses.flatMap((c) => [c.column, ...c.options.map((o) => o.column)])]);
-  return `${p.generator.chainSql()},\n${p.generator.statusCtes(p.stages)}\nSELECT pid, ${cols.join(', ')} FROM st ORDER BY pid`;
+/** The table every patient's statuses are materialized in (counts and per-patient rows read it). */
+export const STATUS_TABLE = 'audit_status';
+
+/**
+ * Create the status table: pid, the r<i>/c<i>/o<i> codes, each input's absence (m<k>) and the
+ * treatment given. Its select list is about 3 columns per rule plus one per input, well below
+ * PostgreSQL's 1,664-entry limit for this guideline (checked: a wider one is an error, not a
+ * silent truncation).
+ */
+export function statusTableSql(p: Prepared): string {
+  const cols = ['pid', ...statusColumnNames(p), ...p.generator.plan.guideline.inputs.map((_, k) => `m${k}`), ...(p.generator.hasTreatmentColumn ? ['intervention_given'] : [])];
+  if (cols.length > SELECT_LIMIT) throw new Error(`the status table would have ${cols.length} columns (PostgreSQL allows ${SELECT_LIMIT})`);
+  return `CREATE TEMP TABLE ${STATUS_TABLE} AS ${p.generator.chainSql()},\n${p.generator.statusCtes(p.stages)}\nSELECT ${cols.join(', ')} FROM st`;
+}
+
+/** PostgreSQL's limit on the entries of one target list (DuckDB has none); every query stays below it. */
+export const SELECT_LIMIT = 1664;
+/** Aggregates per counts query: well below SELECT_LIMIT. */
+const AGGREGATES_PER_QUERY = 1000;
+
+function statusColumnNames(p: Prepared): string[] {
+  return p.layout.rules.flatMap((r) => [r.column, ...r.clauses.flatMap((c) => [c.column, ...c.options.map((o) => o.column)])]);
+}
+
+/**
+ * Every patient's statuses from the status table: pid, the r<i>/c<i>/o<i> codes, and per rule
+ * `f<i>`, the facts the rule reads (through its definitions) that are absent, as an array
+ * (DuckDB LIST, PostgreSQL varchar[]) when the rule is undecided, NULL otherwise. `pids`: only
+ * the patients numbered from..to (a page; a million rows at once do not fit in memory).
+ */
+export function perPatientSql(p: Prepared, pids?: { from: number; to: number }): string {
+  const g = p.generator.plan.guideline;
+  const inputIndex = new Map(g.inputs.map((i, k) => [i.id, k]));
+  const ruleInputs = inputsOfRules(g);
+  const arrays = p.layout.rules.map((r, i) => {
+    const elems = (ruleInputs.get(r.id) ?? []).map((f) => `CASE WHEN m${inputIndex.get(f)} THEN ${sqlString(f)} END`);
+    return `CASE WHEN ${r.column} = 2 THEN ${nonNullArray(p.generator.dialect, elems)} END AS f${i}`;
+  });
+  const cols = ['pid', ...statusColumnNames(p), ...arrays];
+  return `SELECT ${cols.join(', ')} FROM ${STATUS_TABLE}${pids ? ` WHERE pid BETWEEN ${Math.trunc(pids.from)} AND ${Math.trunc(pids.to)}` : ''} ORDER BY pid`;
+}
+
+/** An array of the non-NULL values among `elems` (strings), in order; empty when there are none. */
+function nonNullArray(dialect: Dialect, elems: string[]): string {
+  if (dialect === 'duckdb') return elems.length ? `list_filter(CAST([${elems.join(', ')}] AS VARCHAR[]), lambda x: x IS NOT NULL)` : 'CAST([] AS VARCHAR[])';
+  return elems.length ? `array_remove(CAST(ARRAY[${elems.join(', ')}] AS varchar[]), NULL)` : `CAST('{}' AS varchar[])`;
 }
 
 /** The inputs each rule reads, through its definitions. */
@@ -92,8 +134,8 @@ export interface AuditCounts {
   concordance?: { patients: number; recommended: number; none: number; notRecommended: number; other: number; notRecorded: number };
 }
 
-/** The counts query: per rule, clause and status; missing facts among a rule's undecided patients; concordance. */
-export function countsSql(g: Guideline, p: Prepared, withConcordance: boolean): { sql: string; read: (row: Record<string, unknown>) => AuditCounts } {
+/** The counts queries (over the status table; read their rows merged into one): per rule, clause and status; missing facts among a rule's undecided patients; concordance. */
+export function countsSql(g: Guideline, p: Prepared, withConcordance: boolean): { sqls: string[]; read: (row: Record<string, unknown>) => AuditCounts } {
   const inputIndex = new Map(g.inputs.map((i, k) => [i.id, k]));
   const ruleInputs = inputsOfRules(g);
   const aggs: string[] = ['count(*) AS n'];
@@ -134,9 +176,11 @@ export function countsSql(g: Guideline, p: Prepared, withConcordance: boolean): 
     aggs.push(`sum(CASE WHEN intervention_given IS NOT NULL AND NOT ${none} AND (${notRecommended}) THEN 1 ELSE 0 END) AS cc_not`);
     aggs.push(`sum(CASE WHEN intervention_given IS NOT NULL AND NOT ${none} AND NOT (${notRecommended}) AND (${recommended}) THEN 1 ELSE 0 END) AS cc_rec`);
   }
-  const sql = `${p.generator.chainSql()},\n${p.generator.statusCtes(p.stages)}\nSELECT ${aggs.join(', ')} FROM st`;
+  // several narrow scans of the status table rather than one select list wider than PostgreSQL allows
+  const sqls: string[] = [];
+  for (let i = 0; i < aggs.length; i += AGGREGATES_PER_QUERY) sqls.push(`SELECT ${aggs.slice(i, i + AGGREGATES_PER_QUERY).join(', ')} FROM ${STATUS_TABLE}`);
   return {
-    sql,
+    sqls,
     read: (row) => {
       const out: AuditCounts = { patients: num(row.n), rules: {} };
       for (const r of readers) r(row, out);

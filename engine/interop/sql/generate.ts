@@ -7,7 +7,7 @@
 import { evaluateLogic, Unknown, type InputDef, type JsonValue } from '../../runtime/index.ts';
 import { SqlTranslationError } from './errors.ts';
 import { emptyDomain, evaluateWith, intern, pseudoDomain, tabulate, type Domain, type Expr, type Plan } from './plan.ts';
-import { condition, itemField, itemPredicate, quoteIdent, sqlNumber, sqlString, value, type Dialect, type Scope, type SqlValue, NULLN, NULLS } from './translate.ts';
+import { condition, itemField, itemPredicate, itemText, quoteIdent, sqlNumber, sqlString, value, type Dialect, type Scope, type SqlValue, NULLN, NULLS } from './translate.ts';
 
 export const STATUS_NAMES = ['applies', 'does-not-apply', 'undecided', 'not-in-population'] as const;
 export type StatusName = typeof STATUS_NAMES[number];
@@ -103,6 +103,9 @@ export class SqlGenerator {
     return need;
   }
 
+  /** whether the patient table has the treatment given (`intervention_given`) */
+  get hasTreatmentColumn(): boolean { return this.columns.has('intervention_given'); }
+
   get done(): boolean { return this.exprs.every((e) => this.resolved.has(e.id)); }
 
   /** The next discovery query (distinct key combinations of the expressions that need them), or undefined when every table is known. */
@@ -161,9 +164,12 @@ export class SqlGenerator {
     const lists = g.inputs.filter((i) => i.type === 'list');
     for (const l of lists) {
       const c = quoteIdent(l.id);
+      // each item's fields read from JSON once, into typed columns (f_<field>) every fold and list atom reads
+      const fields = Object.entries(l.items?.fields ?? {}).filter(([, f]) => f.type === 'number' || f.type === 'enum');
+      const typed = fields.map(([name, f]) => `${itemText(d, 'item', name, f)} AS ${quoteIdent(`f_${name}`)}`);
       ctes.push(d === 'duckdb'
-        ? `items_${l.id} AS (SELECT pid, ord, json_extract(${c}, '$[' || CAST(ord - 1 AS VARCHAR) || ']') AS item FROM (SELECT pid, ${c}, unnest(range(1, CAST(json_array_length(${c}) AS BIGINT) + 1)) AS ord FROM p WHERE ${c} IS NOT NULL) AS x)`
-        : `items_${l.id} AS (SELECT p.pid, e.ord, e.item FROM p CROSS JOIN LATERAL jsonb_array_elements(CAST(p.${c} AS jsonb)) WITH ORDINALITY AS e(item, ord))`);
+        ? `items_${l.id} AS (SELECT pid, ord${typed.map((t) => `, ${t}`).join('')} FROM (SELECT pid, unnest(js) AS item, unnest(range(1, len(js) + 1)) AS ord FROM (SELECT pid, json_extract(${c}, '$[*]') AS js FROM p WHERE ${c} IS NOT NULL) AS x) AS y)`
+        : `items_${l.id} AS (SELECT p.pid, e.ord${typed.map((t) => `, ${t}`).join('')} FROM p CROSS JOIN LATERAL jsonb_array_elements(CAST(p.${c} AS jsonb)) WITH ORDINALITY AS e(item, ord))`);
     }
     // SQL-valued definitions, each a column triple on a chain sq0, sq1, ...
     const sqCols = new Map<string, SqlValue>();
@@ -190,7 +196,7 @@ export class SqlGenerator {
         const step = value(args[1], {
           node,
           root: () => undefined,
-          item: (f) => (fields[f] ? itemField(d, 'it.item', f, fields[f]) : undefined),
+          item: (f) => (fields[f] ? itemField('it', f, fields[f]) : undefined),
           accumulator: { n: 'f.n', s: 'f.s', u: 'FALSE' },
         }, `${ptr}/reduce/1`);
         ctes.push(`fold${k}(pid, i, n, s, u) AS (SELECT pid, 0, CAST(${init.n} AS DOUBLE PRECISION), CAST(${init.s} AS VARCHAR), (${init.u} OR ${quoteIdent(list.id)} IS NULL) FROM ${from} UNION ALL SELECT f.pid, f.i + 1, CAST(${step.n} AS DOUBLE PRECISION), CAST(${step.s} AS VARCHAR), ${step.u} FROM fold${k} AS f JOIN items_${list.id} AS it ON it.pid = f.pid AND it.ord = f.i + 1 WHERE NOT f.u)`);
@@ -213,6 +219,7 @@ export class SqlGenerator {
     const cols: string[] = [`${prev}.pid AS pid`];
     const joins: string[] = [];
     let la = 0;
+    const listGroups = new Map<string, string[]>();
     for (const atom of this.plan.atoms) {
       const c = `a_${atom.id}`;
       if (atom.kind === 'compare') {
@@ -223,21 +230,28 @@ export class SqlGenerator {
         const args = (atom.logic as Record<string, JsonValue[]>)[op];
         const list = inputs.get((args[0] as { var: string }).var)!;
         const fields = list.items!.fields;
-        const pred = itemPredicate(args[1], { node: atom.node, root: () => undefined, item: (f) => (fields[f] ? itemField(d, 'it.item', f, fields[f]) : undefined) }, `${atom.pointer}/${op}/1`);
+        const pred = itemPredicate(args[1], { node: atom.node, root: () => undefined, item: (f) => (fields[f] ? itemField('it', f, fields[f]) : undefined) }, `${atom.pointer}/${op}/1`);
+        // every list atom over one list is one aggregate of one GROUP BY (one join, not one per atom)
         const k = la++;
-        ctes.push(`la${k} AS (SELECT it.pid, bool_or(${pred} IS TRUE) AS t, bool_or(${pred} IS NULL) AS u, bool_or(${pred} IS FALSE) AS f FROM items_${list.id} AS it GROUP BY it.pid)`);
-        joins.push(`LEFT JOIN la${k} ON la${k}.pid = ${prev}.pid`);
+        let group = listGroups.get(list.id);
+        if (!group) { group = []; listGroups.set(list.id, group); }
+        group.push(`bool_or(${pred} IS TRUE) AS t${k}, bool_or(${pred} IS NULL) AS u${k}, bool_or(${pred} IS FALSE) AS f${k}`);
+        const g = `la_${list.id}`;
         const missing = `${prev}.${quoteIdent(list.id)} IS NULL`;
-        const empty = `la${k}.pid IS NULL`;
+        const empty = `${g}.pid IS NULL`;
         const v = op === 'some'
-          ? `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 0 WHEN la${k}.t THEN 1 WHEN la${k}.u THEN 2 ELSE 0 END`
+          ? `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 0 WHEN ${g}.t${k} THEN 1 WHEN ${g}.u${k} THEN 2 ELSE 0 END`
           : op === 'none'
-            ? `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 1 WHEN la${k}.t THEN 0 WHEN la${k}.u THEN 2 ELSE 1 END`
-            : `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 0 WHEN la${k}.f THEN 0 WHEN la${k}.u THEN 2 ELSE 1 END`;
+            ? `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 1 WHEN ${g}.t${k} THEN 0 WHEN ${g}.u${k} THEN 2 ELSE 1 END`
+            : `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 0 WHEN ${g}.f${k} THEN 0 WHEN ${g}.u${k} THEN 2 ELSE 1 END`;
         cols.push(`(${v}) AS ${c}`, `(CASE WHEN ${missing} THEN 0 ELSE 1 END) AS ${c}_lk`);
         this.leafColumn.set(`__atom__${atom.id}__listknown`, `${c}_lk`);
       }
       this.leafColumn.set(`__atom__${atom.id}`, c);
+    }
+    for (const [id, aggs] of listGroups) {
+      ctes.push(`la_${id} AS (SELECT it.pid, ${aggs.join(', ')} FROM items_${id} AS it GROUP BY it.pid)`);
+      joins.push(`LEFT JOIN la_${id} ON la_${id}.pid = ${prev}.pid`);
     }
     // finite facts and SQL-valued definitions with few values: their index in the domain
     for (const [name, dom] of this.plan.domains) {
@@ -297,7 +311,17 @@ export class SqlGenerator {
     for (let lv = 1; lv < byLevel.length; lv++) {
       if (!byLevel[lv]?.length) continue;
       const name = `l${lv}`;
-      ctes.push(`${name} AS (SELECT ${prev}.*, ${byLevel[lv].join(', ')} FROM ${prev} ${(joinsByLevel[lv] ?? []).join(' ')})`);
+      const joins = joinsByLevel[lv] ?? [];
+      if (!joins.length) {
+        ctes.push(`${name} AS (SELECT ${prev}.*, ${byLevel[lv].join(', ')} FROM ${prev})`);
+      } else {
+        // the lookups of discovered tables joined on a narrow row (pid and the key columns), then
+        // one join back: chaining the joins on the wide row copied every column once per join
+        const looked = byLevel[lv].filter((x) => / AS t\d+$/.test(x) && x.startsWith('m_t'));
+        const computed = byLevel[lv].filter((x) => !looked.includes(x));
+        ctes.push(`${name}j AS (SELECT q.pid AS pid, ${looked.join(', ')} FROM ${prev} AS q ${joins.join(' ')})`);
+        ctes.push(`${name} AS (SELECT ${prev}.*, ${[...computed, ...looked.map((x) => `${name}j.${x.split(' AS ')[1]}`)].join(', ')} FROM ${prev} JOIN ${name}j ON ${name}j.pid = ${prev}.pid)`);
+      }
       prev = name;
     }
     ctes.push(`lv AS (SELECT * FROM ${prev})`);

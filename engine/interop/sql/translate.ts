@@ -208,11 +208,17 @@ export function itemPredicate(l: Logic, sc: Scope, ptr: string): string {
   }
 }
 
-/** The SQL type of an item field and how it is read from a JSON item. */
-export function itemField(dialect: Dialect, item: string, name: string, f: { type: string }): SqlValue {
+/** How an item field is read from a JSON item, typed (once per item, in the items table). */
+export function itemText(dialect: Dialect, item: string, name: string, f: { type: string }): string {
   const text = dialect === 'duckdb' ? `json_extract_string(${item}, ${sqlString(`$.${name}`)})` : `(${item} ->> ${sqlString(name)})`;
-  if (f.type === 'number') return { n: `CAST(${text} AS DOUBLE PRECISION)`, s: NULLS, u: `(${text} IS NULL)` };
-  if (f.type === 'enum') return { n: NULLN, s: text, u: `(${text} IS NULL)` };
+  return f.type === 'number' ? `CAST(${text} AS DOUBLE PRECISION)` : text;
+}
+
+/** An item field as an SQL value: the typed column f_<name> of the items table aliased `alias`. */
+export function itemField(alias: string, name: string, f: { type: string }): SqlValue {
+  const c = `${alias}.${quoteIdent(`f_${name}`)}`;
+  if (f.type === 'number') return { n: c, s: NULLS, u: `(${c} IS NULL)` };
+  if (f.type === 'enum') return { n: NULLN, s: c, u: `(${c} IS NULL)` };
   throw new SqlTranslationError(name, '', `list item field of type ${f.type} is not supported by the SQL generator`);
 }
 
