@@ -88,6 +88,40 @@ describe('SQL statuses equal the interpreter', () => {
   }, 900_000);
 });
 
+describe('patients the random draw met only past 2,000 (each once a mismatch)', () => {
+  // An item with its agent absent but its line 3 fails "agent is sorafenib and line is 1" whatever
+  // its agent: Kleene's AND inside a list predicate (the SQL once answered unknown). A first line
+  // whose only period stops with a dose change is ongoing: most_recent_line_outcome's chained "if".
+  const line3NoAgent = { line: 3, duration_weeks: 290.5, daily_dose_mg: 0, stop_reason: 'other', best_response: 'not_evaluable' };
+  const doseChangeOnly = { agent: 'sorafenib', line: 1, duration_weeks: 8, daily_dose_mg: 800, stop_reason: 'dose_change', best_response: 'stable_disease' };
+  const chosen = [{ prior_systemic_therapies: [line3NoAgent] }, { prior_systemic_therapies: [doseChangeOnly], hcc_diagnosed: true }];
+  it.each([['DuckDB', openDuckdb], ['PostgreSQL (PGlite)', openPglite]] as const)('%s: every rule and clause as the interpreter', async (_name, open) => {
+    const path = join(tmp, `chosen-${_name.replace(/\W+/g, '-')}.jsonl`);
+    writeFileSync(path, chosen.map((f) => JSON.stringify(f)).join('\n') + '\n');
+    const db = await open();
+    try {
+      const columns = await loadPatients(db, guideline, path);
+      const { prepared } = await auditLoaded(db, guideline, columns);
+      const rows = await perPatientStatuses(db, prepared, { from: 1, to: chosen.length });
+      const got: string[] = [];
+      const want: string[] = [];
+      for (const row of rows) {
+        const result = evaluate(guideline, chosen[Number(row.pid) - 1]);
+        for (const r of prepared.layout.rules) {
+          got.push(`${row.pid} ${r.id} ${STATUS_NAMES[Number(row[r.column])]}`);
+          want.push(`${row.pid} ${r.id} ${result.rules[r.id].status}`);
+          r.clauses.forEach((c, j) => {
+            got.push(`${row.pid} ${r.id}.${c.id} ${STATUS_NAMES[Number(row[c.column])]}`);
+            want.push(`${row.pid} ${r.id}.${c.id} ${result.rules[r.id].clauses[j].status}`);
+          });
+        }
+      }
+      expect(got).toEqual(want);
+      expect(got).toContain('1 systemic_second_line_2.a does-not-apply');
+    } finally { await db.close(); }
+  }, 120_000);
+});
+
 describe('the generator says what it cannot translate exactly', () => {
   const withExpr = (expr: unknown): Guideline => {
     const g = structuredClone(guideline);

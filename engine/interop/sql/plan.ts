@@ -341,7 +341,11 @@ function valueSet(l: Logic, leaves: Map<string, Leaf>, domains: Map<string, Doma
       const d = domains.get(n);
       return d ? d.vals.filter((v) => !(v instanceof Unknown)) as JsonValue[] : undefined;
     }
-    if (op === 'if' && args.length === 3) { const t = set(args[1], sc); const f = set(args[2], sc); return t && f ? uniq([...t, ...f]) : undefined; }
+    if (op === 'if' && args.length >= 3 && args.length % 2 === 1) {
+      // the values of every branch: the thens at odd places and the final else
+      const branches = args.map((a, i) => (i % 2 === 1 || i === args.length - 1 ? set(a, sc) : [])) ;
+      return branches.every((b) => b) ? uniq(branches.flat() as JsonValue[]) : undefined;
+    }
     if (op === 'max' || op === 'min' || op === '+') {
       const sets = args.map((a) => set(a, sc));
       if (sets.some((x) => !x)) return undefined;

@@ -105,16 +105,21 @@ export function value(l: Logic, sc: Scope, ptr: string): SqlValue {
       return { n: `SQRT(${a.n})`, s: NULLS, u: a.u };
     }
     case 'if': case '?:': {
-      if (args.length !== 3) throw new SqlTranslationError(sc.node, ptr, '"if" in an SQL-computed expression needs exactly condition, then, else');
-      const c = condition(args[0], sc, at(0));
-      const t = value(args[1], sc, at(1));
-      const e = value(args[2], sc, at(2));
-      const same = `(NOT ${t.u} AND NOT ${e.u} AND ${t.n} IS NOT DISTINCT FROM ${e.n} AND ${t.s} IS NOT DISTINCT FROM ${e.s})`;
-      return {
-        n: `(CASE WHEN ${c} THEN ${t.n} WHEN NOT ${c} THEN ${e.n} ELSE ${t.n} END)`,
-        s: `(CASE WHEN ${c} THEN ${t.s} WHEN NOT ${c} THEN ${e.s} ELSE ${t.s} END)`,
-        u: `(CASE WHEN ${c} THEN ${t.u} WHEN NOT ${c} THEN ${e.u} ELSE NOT ${same} END)`,
+      // if [c1, t1, c2, t2, ..., else] is if [c1, t1, if [c2, t2, ..., else]] (json-logic's chain)
+      if (args.length < 3 || args.length % 2 === 0) throw new SqlTranslationError(sc.node, ptr, '"if" in an SQL-computed expression needs condition, then pairs and an else');
+      const chain = (i: number): SqlValue => {
+        if (i === args.length - 1) return value(args[i], sc, at(i));
+        const c = condition(args[i], sc, at(i));
+        const t = value(args[i + 1], sc, at(i + 1));
+        const e = chain(i + 2);
+        const same = `(NOT ${t.u} AND NOT ${e.u} AND ${t.n} IS NOT DISTINCT FROM ${e.n} AND ${t.s} IS NOT DISTINCT FROM ${e.s})`;
+        return {
+          n: `(CASE WHEN ${c} THEN ${t.n} WHEN NOT ${c} THEN ${e.n} ELSE ${t.n} END)`,
+          s: `(CASE WHEN ${c} THEN ${t.s} WHEN NOT ${c} THEN ${e.s} ELSE ${t.s} END)`,
+          u: `(CASE WHEN ${c} THEN ${t.u} WHEN NOT ${c} THEN ${e.u} ELSE NOT ${same} END)`,
+        };
       };
+      return chain(0);
     }
     case 'reduce': {
       if (!sc.fold) throw new SqlTranslationError(sc.node, ptr, '"reduce" inside a list predicate is not supported');
@@ -193,8 +198,9 @@ export function itemPredicate(l: Logic, sc: Scope, ptr: string): string {
   switch (op) {
     case 'and': case 'or': {
       const parts = args.map((a, i) => itemPredicate(a, sc, at(i)));
-      // and: NULL if the first is NULL; else the first if falsy; else the rest
-      return parts.reduceRight((rest, p) => (op === 'and' ? `(CASE WHEN ${p} IS NULL THEN NULL WHEN NOT ${p} THEN FALSE ELSE ${rest} END)` : `(CASE WHEN ${p} IS NULL THEN NULL WHEN ${p} THEN TRUE ELSE ${rest} END)`));
+      // Kleene's AND and OR, as in condition(): an item whose agent is absent but whose line is 3
+      // fails "agent is sorafenib and line is 1" whatever its agent (the interpreter says so too)
+      return `(${parts.join(op === 'and' ? ' AND ' : ' OR ')})`;
     }
     case '==': case '===': case '!=': case '!==': case '<': case '<=': case '>': case '>=': case 'in':
       return condition(l, sc, ptr);
