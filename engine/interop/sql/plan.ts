@@ -343,7 +343,7 @@ function valueSet(l: Logic, leaves: Map<string, Leaf>, domains: Map<string, Doma
     }
     if (op === 'if' && args.length >= 3 && args.length % 2 === 1) {
       // the values of every branch: the thens at odd places and the final else
-      const branches = args.map((a, i) => (i % 2 === 1 || i === args.length - 1 ? set(a, sc) : [])) ;
+      const branches = args.filter((_, i) => i % 2 === 1 || i === args.length - 1).map((a) => set(a, sc));
       return branches.every((b) => b) ? uniq(branches.flat() as JsonValue[]) : undefined;
     }
     if (op === 'max' || op === 'min' || op === '+') {
