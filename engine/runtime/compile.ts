@@ -1,28 +1,39 @@
-// The compiler: one JSON-Logic expression of a node into a JavaScript function, built once when a
-// guideline is prepared. The function is the two-valued fast path: variables are resolved to
-// slots at compile time, each operator's json-logic-js semantics is inlined (no call into
-// json-logic-js), and each read checks a byte of presence (`K[slot] === 1`, known) on the path the
-// evaluation actually takes. When a read is not known the function returns FALLBACK and the
-// caller runs the interpreter (the reference) on that expression, so every three-valued result,
-// case split and error still comes from the interpreter. With every read known the interpreter
-// takes exactly the same path and gives json-logic-js's value, which is what the code computes;
-// `test/compile.test.ts` checks the two byte for byte, results and traces.
+// The compiler: one JSON-Logic expression of a node into JavaScript functions, built once when a
+// guideline is prepared. Variables are resolved to slots at compile time and each operator's
+// json-logic-js semantics is inlined (no call into json-logic-js, no tree walk). Two variants:
 //
-// What is not compiled (the expression then always runs on the interpreter): list operators
-// (some/all/none/map/filter/reduce: their items may miss fields), `missing`/`missing_some`
-// (they observe presence), variables that are not a plain name of an input or an earlier
-// definition, operators outside their arity, and expressions beyond the interpreter's limits.
+// - the two-valued fast path: each read checks a byte of presence (`K[slot] === 1`, known) on the
+//   path the evaluation actually takes; when a read is not known it returns FALLBACK.
+// - the three-valued path (`three`), run when the fast path fell back: values may be Unknown, and
+//   an operator with an unknown operand combines them with the interpreter's own functions
+//   (logic.ts, "shared with the compiler"); known operands still take the inlined code. It logs the
+//   root slots it reads (`R`), so that an unknown result is decided by the interpreter's case split
+//   on exactly the reads the interpreter would have made.
+//
+// With the same values both take the interpreter's path and give its value; where either meets
+// what it does not cover at run time (a definition not computed yet, an operator that throws, a
+// list whose possible values would have to be tried) it returns FALLBACK and the caller runs the
+// interpreter (the reference) on that expression. `test/compile.test.ts` checks results and traces
+// byte for byte against the interpreter.
+//
+// What is not compiled (the expression then always runs on the interpreter): `missing` and
+// `missing_some` in the three-valued path and inside list operators (they observe presence),
+// variables that are not a plain name of an input or an earlier definition, operators outside
+// their arity, and expressions beyond the interpreter's limits.
 import { escapeSegment, FORBIDDEN_SEGMENTS, isLogicObject, LIMITS, measure, OPERATOR_ARITY, operands, sqrtOperation, truthy, type TraceEvent } from './logic.ts';
+import { andOrResult, applyThree, arrayOf, eitherBranch, overUnknownList, reduceResult, scopedResult, truthiness, Unknown } from './logic.ts';
 import type { JsonValue, Logic } from './types.ts';
 
 /** Returned by a compiled expression when a value it reads is not known. */
 export const FALLBACK: unique symbol = Symbol('fallback');
 
 /**
- * A compiled expression. `V`: the value of each slot; `K`: 1 where that value is known; `T`: the
- * trace to append to (only the tracing variant reads it); `N`: the node id (for trace events).
+ * A compiled expression. `V`: the value of each slot; `K`: 1 where that value is known, 2 where it
+ * is unknown, 0 not computed yet; `T`: the trace to append to (only the tracing variants read it);
+ * `N`: the node id (for trace events); `R`: the three-valued variant appends each root slot it
+ * reads, in order (the fast path ignores it).
  */
-export type CompiledExpression = (V: readonly unknown[], K: Uint8Array, T: TraceEvent[] | undefined, N: string) => JsonValue | typeof FALLBACK;
+export type CompiledExpression = (V: readonly unknown[], K: Uint8Array, T: TraceEvent[] | undefined, N: string, R?: number[]) => JsonValue | Unknown | typeof FALLBACK;
 
 /** Where a root variable lives: its slot and, for the trace, whether it is a fact or a definition. */
 export interface SlotRef { slot: number; source: 'fact' | 'definition' }
@@ -88,19 +99,40 @@ function literal(v: JsonValue): string {
   return String(v); // boolean, null
 }
 
+/** The trace event `ev` with a value's fields (as the interpreter records them: missing and possible, or value). */
+function recordValue(ev: TraceEvent, v: unknown): TraceEvent {
+  if (v instanceof Unknown) {
+    ev.missing = [...v.missing];
+    if (v.possible) ev.possible = [...v.possible];
+  } else ev.value = v as JsonValue;
+  return ev;
+}
+/** A root read's trace event (the variable lookup records missing facts only, never possible values). */
+function recordRead(ev: TraceEvent, v: unknown): TraceEvent {
+  if (v instanceof Unknown) ev.missing = [...v.missing];
+  else ev.value = v as JsonValue;
+  return ev;
+}
+
+/** What the three-valued code calls: the interpreter's combinations (logic.ts) and the trace helpers. */
+const THREE = {
+  truth: truthiness, op: applyThree, arr: arrayOf, either: eitherBranch, andOr: andOrResult,
+  scoped: scopedResult, ulist: overUnknownList, red: reduceResult, rec: recordValue, read: recordRead,
+};
+
 /** Compiles one expression, or returns undefined when it is outside what the compiler covers. */
-export function compileExpression(logic: Logic, pointer: string, resolve: (name: string) => SlotRef | undefined, trace: boolean): CompiledExpression | undefined {
+export function compileExpression(logic: Logic, pointer: string, resolve: (name: string) => SlotRef | undefined, trace: boolean, three = false): CompiledExpression | undefined {
   if (!compilerAvailable()) return undefined;
-  const code = generateExpression(logic, pointer, resolve, trace);
+  const code = generateExpression(logic, pointer, resolve, trace, three);
   if (!code) return undefined;
   const factory = new Function('C', ...HELPER_NAMES, code.body) as (...x: unknown[]) => CompiledExpression;
   return factory(code.consts, ...helperValues());
 }
 
 /** The helpers generated code calls, by the names it calls them (compiled-module.ts passes them too). */
-export const HELPER_NAMES = ['pf', 'tr', 'inOp', 'substr', 'sq', 'look', 'AB', 'FB'] as const;
+export const HELPER_NAMES = ['pf', 'tr', 'inOp', 'substr', 'sq', 'look', 'AB', 'FB', 'U', 'H'] as const;
 export function helperValues(): unknown[] {
-  return [pf, tr, inOp, substr, sqrtOperation, look, AB, FALLBACK];
+  return [pf, tr, inOp, substr, sqrtOperation, look, AB, FALLBACK, Unknown, THREE];
 }
 
 /**
@@ -108,7 +140,7 @@ export function helperValues(): unknown[] {
  * function from the constants `C` (JSON values) and the helpers named in HELPER_NAMES.
  * Undefined when the expression is outside what the compiler covers.
  */
-export function generateExpression(logic: Logic, pointer: string, resolve: (name: string) => SlotRef | undefined, trace: boolean): { body: string; consts: JsonValue[] } | undefined {
+export function generateExpression(logic: Logic, pointer: string, resolve: (name: string) => SlotRef | undefined, trace: boolean, three = false): { body: string; consts: JsonValue[] } | undefined {
   const { depth, size } = measure(logic);
   if (depth > LIMITS.maxDepth || size > LIMITS.maxSize) return undefined;
   const consts: JsonValue[] = [];
@@ -118,12 +150,16 @@ export function generateExpression(logic: Logic, pointer: string, resolve: (name
   const konst = (v: JsonValue) => { consts.push(v); return `C[${consts.length - 1}]`; };
   const push = (s: string) => lines.push(s);
   const event = (fields: string) => { if (trace) push(`T.push({${fields}});`); };
+  /** three-valued: an event whose value may be unknown (`how`: H.rec, or H.read for a root read) */
+  const event3 = (fields: string, value: string, how = 'rec') => { if (trace) push(`T.push(H.${how}({${fields}}, ${value}));`); };
+  /** a condition's truthiness, undefined when it is not decided */
+  const truth = (v: string) => `(${v} instanceof U ? H.truth(${v}) : tr(${v}))`;
 
   function gen(l: JsonValue, ptr: string, sc: CScope): string {
     if (Array.isArray(l)) {
       const items = l.map((x, i) => gen(x, `${ptr}/${i}`, sc));
       const t = temp();
-      push(`const ${t} = [${items.join(', ')}];`);
+      push(three ? `const ${t} = H.arr([${items.join(', ')}]);` : `const ${t} = [${items.join(', ')}];`);
       return t;
     }
     if (l === null || typeof l !== 'object') return literal(l);
@@ -135,7 +171,11 @@ export function generateExpression(logic: Logic, pointer: string, resolve: (name
     if (!arity || args.length < arity[0] || args.length > arity[1]) throw new Uncompilable(op);
     const at = (i: number) => (Array.isArray(raw) ? `${ptr}/${escapeSegment(op)}/${i}` : `${ptr}/${escapeSegment(op)}`);
     const scopeField = sc.root ? '' : `, scope: ${sc.path}`;
-    const opEvent = (value: string) => event(`type: 'op', node: N, pointer: ${JSON.stringify(ptr)}, op: ${JSON.stringify(op)}${scopeField}, value: ${value}`);
+    const opEvent = (value: string) => {
+      const fields = `type: 'op', node: N, pointer: ${JSON.stringify(ptr)}, op: ${JSON.stringify(op)}${scopeField}`;
+      if (three) event3(fields, value);
+      else event(`${fields}, value: ${value}`);
+    };
 
     if (op === 'var' && !sc.root) {
       // inside a list operator: the item (or {current, accumulator}); an absent value is unknown here
@@ -150,6 +190,25 @@ export function generateExpression(logic: Logic, pointer: string, resolve: (name
       else if (sc.acc !== undefined) { base = `{ current: ${sc.item}, accumulator: ${sc.acc} }`; rest = segs; }
       else { base = sc.item; rest = segs; }
       const t = temp();
+      if (three) {
+        // absent: the default when there is one, else unknown under the item's name (the interpreter's scopedName)
+        push(`let ${t} = ${rest.length ? `look(${base}, ${konst(rest)})` : base};`);
+        if (rest.length) {
+          push(`if (${t} === AB) {`);
+          if (args.length > 1) {
+            const d = gen(args[1], at(1), sc);
+            push(`${t} = ${d};`);
+          } else {
+            const name = sc.acc !== undefined
+              ? (/^current(?=\.|$)/.test(path) ? `${sc.path} + ${JSON.stringify(path.slice('current'.length))}` : JSON.stringify(path))
+              : `${sc.path} + ${JSON.stringify(`.${path}`)}`;
+            push(`${t} = new U([${name}]);`);
+          }
+          push('}');
+        }
+        event3(`type: 'read', node: N, pointer: ${JSON.stringify(ptr)}, name: ${JSON.stringify(path)}${scopeField}`, t);
+        return t;
+      }
       if (rest.length) {
         push(`const ${t} = look(${base}, ${konst(rest)});`);
         push(`if (${t} === AB) return FB;`);
@@ -163,10 +222,51 @@ export function generateExpression(logic: Logic, pointer: string, resolve: (name
       const ref = resolve(name);
       if (!ref) throw new Uncompilable('var');
       const t = temp();
+      if (three) {
+        // a definition not computed yet is the interpreter's error to report
+        push(`if (K[${ref.slot}] === 0) return FB;`);
+        push(`let ${t} = V[${ref.slot}];`);
+        if (ptr) event3(`type: 'read', node: N, pointer: ${JSON.stringify(ptr)}, name: ${JSON.stringify(name)}, source: '${ref.source}'`, t, 'read');
+        if (args.length > 1) {
+          // an unknown value takes the default, and is then not a read the case split tries
+          push(`if (${t} instanceof U) {`);
+          const d = gen(args[1], at(1), sc);
+          push(`${t} = ${d};`);
+          push(`} else R.push(${ref.slot});`);
+        } else push(`R.push(${ref.slot});`);
+        return t;
+      }
       push(`if (K[${ref.slot}] !== 1) return FB;`);
       push(`const ${t} = V[${ref.slot}];`);
       if (ptr) event(`type: 'read', node: N, pointer: ${JSON.stringify(ptr)}, name: ${JSON.stringify(name)}, source: '${ref.source}', value: ${t}`);
       return t;
+    }
+    if ((op === 'if' || op === '?:') && three) {
+      // an undecided condition evaluates both branches (then first) and gives one of them
+      const genIf = (i: number): string => {
+        if (i >= args.length) return 'null';
+        if (i === args.length - 1) return gen(args[i], at(i), sc);
+        const r = temp();
+        const tv = temp();
+        const th = temp();
+        const el = temp();
+        push(`let ${r}, ${th}, ${el};`);
+        const c = gen(args[i], at(i), sc);
+        push(`const ${tv} = ${truth(c)};`);
+        push(`if (${tv} !== false) {`);
+        const then = gen(args[i + 1], at(i + 1), sc);
+        push(`${th} = ${then};`);
+        push('}');
+        push(`if (${tv} !== true) {`);
+        const otherwise = genIf(i + 2);
+        push(`${el} = ${otherwise};`);
+        push('}');
+        push(`${r} = ${tv} === true ? ${th} : ${tv} === false ? ${el} : H.either(${c}, ${th}, ${el});`);
+        return r;
+      };
+      const r = genIf(0);
+      opEvent(r);
+      return r;
     }
     if (op === 'if' || op === '?:') {
       const genIf = (i: number): string => {
@@ -188,6 +288,25 @@ export function generateExpression(logic: Logic, pointer: string, resolve: (name
       opEvent(r);
       return r;
     }
+    if ((op === 'and' || op === 'or') && three) {
+      // operands until one decides (by truthiness, which an unknown may have); H.andOr joins them
+      const decisive = op !== 'and';
+      const r = temp();
+      const parts = temp();
+      const decided = temp();
+      push(`const ${parts} = []; let ${decided} = false;`);
+      let open = 0;
+      args.forEach((a, i) => {
+        const v = gen(a, at(i), sc);
+        push(`${parts}.push(${v});`);
+        if (i < args.length - 1) { push(`if (${truth(v)} === ${decisive}) ${decided} = true; else {`); open++; }
+        else push(`if (${truth(v)} === ${decisive}) ${decided} = true;`);
+      });
+      for (let i = 0; i < open; i++) push('}');
+      push(`const ${r} = H.andOr(${parts}, ${decisive}, ${decided});`);
+      opEvent(r);
+      return r;
+    }
     if (op === 'and' || op === 'or') {
       const r = temp();
       push(`let ${r};`);
@@ -201,6 +320,7 @@ export function generateExpression(logic: Logic, pointer: string, resolve: (name
       opEvent(r);
       return r;
     }
+    if ((op === 'missing' || op === 'missing_some') && three) throw new Uncompilable(op);
     if (op === 'missing') {
       // at the root, with literal names: presence is read, not the value (nothing falls back)
       const keys = args.length === 1 && Array.isArray(args[0]) ? args[0] : args;
@@ -230,6 +350,46 @@ export function generateExpression(logic: Logic, pointer: string, resolve: (name
       const i = temp();
       const item = temp();
       const sp = temp();
+      if (three) {
+        // the item's name is always needed here: an absent field is unknown under it
+        push(`let ${r};`);
+        push(`if (${list} instanceof U) { ${r} = H.ulist(${JSON.stringify(op)}, ${list}); if (${r} === undefined) return FB; } else {`);
+        if (op === 'reduce') {
+          const acc = temp();
+          const av = temp();
+          const unk = temp();
+          const init = args.length > 2 ? gen(args[2], at(2), sc) : 'null';
+          push(`let ${acc} = ${init};`);
+          push(`if (!Array.isArray(${list})) ${r} = ${acc}; else {`);
+          push(`const ${unk} = [];`);
+          push(`for (let ${i} = 0; ${i} < ${list}.length; ${i}++) {`);
+          push(`const ${item} = ${list}[${i}];`);
+          push(`const ${sp} = ${base} + "[" + ${i} + "]";`);
+          push(`let ${av} = ${acc};`);
+          push(`if (${acc} instanceof U) { ${unk}.push(${acc}); ${av} = null; }`);
+          const v = gen(args[1], at(1), { root: false, item, acc: av, path: sp });
+          push(`${acc} = ${v};`);
+          push('}');
+          push(`${r} = H.red(${acc}, ${unk});`);
+          push('}');
+        } else {
+          const empty = op === 'none' ? 'true' : op === 'map' || op === 'filter' ? '[]' : 'false';
+          const res = temp();
+          push(`if (!Array.isArray(${list}) || ${list}.length === 0) ${r} = ${empty}; else {`);
+          push(`const ${res} = [];`);
+          push(`for (let ${i} = 0; ${i} < ${list}.length; ${i}++) {`);
+          push(`const ${item} = ${list}[${i}];`);
+          push(`const ${sp} = ${base} + "[" + ${i} + "]";`);
+          const v = gen(args[1], at(1), { root: false, item, path: sp });
+          push(`${res}.push(${v});`);
+          push('}');
+          push(`${r} = H.scoped(${JSON.stringify(op)}, ${list}, ${res});`);
+          push('}');
+        }
+        push('}');
+        opEvent(r);
+        return r;
+      }
       if (op === 'reduce') {
         const acc = temp();
         const init = args.length > 2 ? gen(args[2], at(2), sc) : 'null';
@@ -266,6 +426,8 @@ export function generateExpression(logic: Logic, pointer: string, resolve: (name
     }
     if (op === 'missing_some') throw new Uncompilable(op);
     const a = args.map((x, i) => gen(x, at(i), sc));
+    // three-valued: an unknown operand goes through the interpreter's combination, known ones the inlined code
+    const unknownGuard = three ? `${a.map((x) => `${x} instanceof U`).join(' || ')} ? H.op(${JSON.stringify(op)}, [${a.join(', ')}]) : ` : '';
     let code: string;
     switch (op) {
       case '==': case '===': case '!=': case '!==': case '>': case '>=':
@@ -292,7 +454,7 @@ export function generateExpression(logic: Logic, pointer: string, resolve: (name
       default: throw new Uncompilable(op);
     }
     const t = temp();
-    push(`const ${t} = ${code};`);
+    push(`const ${t} = ${unknownGuard}${code};`);
     opEvent(t);
     return t;
   }
@@ -304,6 +466,6 @@ export function generateExpression(logic: Logic, pointer: string, resolve: (name
     if (e instanceof Uncompilable) return undefined;
     throw e;
   }
-  const body = `"use strict";\nreturn function compiled(V, K, T, N) {\n${lines.join('\n')}\nreturn ${result};\n};`;
+  const body = `"use strict";\nreturn function ${three ? 'compiled3' : 'compiled'}(V, K, T, N, R) {\n${lines.join('\n')}\nreturn ${result};\n};`;
   return { body, consts };
 }

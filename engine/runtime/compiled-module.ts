@@ -16,11 +16,11 @@ import { ENGINE_VERSION } from './generated.ts';
 import type { Guideline, JsonValue } from './types.ts';
 
 /** The format a compiled module declares; another format is refused. */
-export const COMPILED_FORMAT = 'guideline-compiled/1';
+export const COMPILED_FORMAT = 'guideline-compiled/2';
 
 /** What the module exports (its functions are opaque to a caller: hand the module to useCompiledModule). */
 export interface CompiledModule {
-  /** "guideline-compiled/1" */
+  /** "guideline-compiled/2" */
   format: string;
   /** the content hash of the bundle it was built from */
   hash: string;
@@ -28,8 +28,11 @@ export interface CompiledModule {
   engine: string;
   /** builds the functions from the engine's helpers (useCompiledModule calls it) */
   create(...helpers: unknown[]): {
-    /** per expression: its compiled function without and with a trace (null: not compiled, the interpreter runs it) */
-    expressions: readonly (readonly [((...args: never[]) => unknown) | null, ((...args: never[]) => unknown) | null])[];
+    /**
+     * per expression: its compiled functions, the fast path without and with a trace, then the
+     * three-valued path without and with a trace (null: not compiled, the interpreter runs it)
+     */
+    expressions: readonly (readonly (((...args: never[]) => unknown) | null)[])[];
     loadFacts: (...args: never[]) => unknown;
     makeValues: (...args: never[]) => unknown;
     makeRules: (...args: never[]) => unknown;
@@ -49,17 +52,20 @@ function hashOf(g: Guideline): string {
   return contentHash(g.cases?.length ? g : ({ ...g, cases: undefined } as unknown as Guideline));
 }
 
+/** Where a variant sits in the module's per-expression array. */
+const variantIndex = (trace: boolean, three: boolean) => (three ? 2 : 0) + (trace ? 1 : 0);
+
 const expressionSource = (code: { body: string; consts: JsonValue[] } | undefined) =>
   code ? `(function (C) {\n${code.body}\n})(${JSON.stringify(code.consts)})` : 'null';
 
 /** The module's text for a guideline (deterministic; runs no generated code). */
 export function compiledModuleSource(g: Guideline): string {
-  const sources: [string, string][] = [];
+  const sources: string[][] = [];
   const fns: Record<string, string> = {};
   const recorder: Codegen = {
-    expression(index, logic, pointer, resolve, trace) {
-      sources[index] ??= ['null', 'null'];
-      sources[index][trace ? 1 : 0] = expressionSource(generateExpression(logic, pointer, resolve, trace));
+    expression(index, logic, pointer, resolve, trace, three) {
+      sources[index] ??= ['null', 'null', 'null', 'null'];
+      sources[index][variantIndex(trace, three)] = expressionSource(generateExpression(logic, pointer, resolve, trace, three));
       return undefined;
     },
     fn(name, params, body) {
@@ -68,7 +74,11 @@ export function compiledModuleSource(g: Guideline): string {
     },
   };
   const c = compileGuidelineWith(g, recorder);
-  for (const e of c.exprs) recorder.expression(e.index, e.logic, e.pointer, c.resolve, true);
+  for (const e of c.exprs) {
+    recorder.expression(e.index, e.logic, e.pointer, c.resolve, true, false);
+    recorder.expression(e.index, e.logic, e.pointer, c.resolve, false, true);
+    recorder.expression(e.index, e.logic, e.pointer, c.resolve, true, true);
+  }
   return [
     `// The compiled evaluator of ${g.manifest.id} v${g.manifest.version}, written by "guideline bundle --compile" for`,
     '// pages that cannot generate code (CSP script-src \'self\'). Do not edit: useCompiledModule() refuses',
@@ -78,7 +88,7 @@ export function compiledModuleSource(g: Guideline): string {
     `export const engine = ${JSON.stringify(ENGINE_VERSION)};`,
     `export function create(${HELPER_NAMES.join(', ')}) {`,
     'const expressions = [',
-    sources.map(([fast, traced]) => `[${fast},\n${traced}]`).join(',\n'),
+    sources.map((variants) => `[${variants.join(',\n')}]`).join(',\n'),
     '];',
     `return { expressions, loadFacts: ${fns.loadFacts}, makeValues: ${fns.makeValues}, makeRules: ${fns.makeRules} };`,
     '}',
@@ -100,7 +110,7 @@ export function useCompiledModule(g: Guideline & { hash?: string }, mod: Compile
   if (mod.engine !== ENGINE_VERSION) throw new EngineError('compiled-mismatch', `the compiled module was built by engine ${mod.engine}, this is ${ENGINE_VERSION}: rebuild it with this engine's "guideline bundle --compile".`);
   const built = mod.create(...helperValues());
   const fromModule: Codegen = {
-    expression: (index, _logic, _pointer, _resolve, trace) => (built.expressions[index]?.[trace ? 1 : 0] ?? undefined) as CompiledExpression | undefined,
+    expression: (index, _logic, _pointer, _resolve, trace, three) => (built.expressions[index]?.[variantIndex(trace, three)] ?? undefined) as CompiledExpression | undefined,
     fn: (name) => built[name],
   };
   const c = compileGuidelineWith(g, fromModule);

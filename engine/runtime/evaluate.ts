@@ -6,7 +6,7 @@ import { ENGINE_VERSION } from './generated.ts';
 import { validateFacts, type Facts } from './facts.ts';
 import { definitionOrder } from './graph.ts';
 import { compileExpression, compilerAvailable, FALLBACK, type CompiledExpression, type SlotRef } from './compile.ts';
-import { ABSENT, evaluateLogic, isUnknown, own, sameJson, sortedMissing, truthiness, truthy, Unknown, unknownFact, type EvalContext, type TraceEvent, type Val } from './logic.ts';
+import { ABSENT, evaluateLogic, isUnknown, mergeMissing, own, sameJson, sortedMissing, splittable, splitResult, truthiness, unknownId, truthy, Unknown, unknownFact, type EvalContext, type TraceEvent, type Val } from './logic.ts';
 import type { DefinitionNode, Grade, Guideline, InputDef, JsonValue, Logic, RuleNode, Status } from './types.ts';
 
 export interface EvaluateOptions {
@@ -15,10 +15,11 @@ export interface EvaluateOptions {
   /** Facts were validated already (the caller ran validateFacts). */
   trustedFacts?: boolean;
   /**
-   * `compiled` (default): each node runs as JavaScript generated when the guideline is prepared,
-   * falling back to the interpreter per expression where a fact it reads is missing (and
-   * everywhere when code cannot be generated, e.g. under a strict CSP). `interpreter`: the
-   * reference interpreter only. Both give byte-identical results and traces.
+   * `compiled` (default): each node runs as JavaScript generated when the guideline is prepared:
+   * a two-valued fast path while every fact it reads is known, a three-valued one otherwise (the
+   * interpreter runs an expression only where the compiler does not cover it, and everywhere when
+   * code cannot be generated, e.g. under a strict CSP). `interpreter`: the reference interpreter
+   * only. Both give byte-identical results and traces.
    */
   engine?: 'compiled' | 'interpreter';
 }
@@ -131,7 +132,7 @@ function and2(a: Status, am: readonly string[] | undefined, b: Status, bm: reado
   // `missing` is always an own member, so destructuring it never reads Object.prototype.
   if (a === 'does-not-apply' || b === 'does-not-apply') return { status: 'does-not-apply', missing: undefined };
   if (a === 'applies' && b === 'applies') return { status: 'applies', missing: undefined };
-  return { status: 'undecided', missing: sortedMissing([...(am ?? []), ...(bm ?? [])]) };
+  return { status: 'undecided', missing: am && bm ? mergeMissing(sortedMissing(am), sortedMissing(bm)) : sortedMissing(am ?? bm ?? []) };
 }
 
 function evaluateRule(rule: RuleNode, ctx: EvalContext, population?: { id: string; value: Val }): RuleResult {
@@ -313,10 +314,20 @@ function combine(statuses: Status[]): Status {
 // --- the compiled evaluation ---------------------------------------------------------------------
 // The same loop as above over precomputed arrays: facts and definitions in slots (`V` their
 // values, `K` 1 where known, 2 where unknown, 0 not yet computed), each expression through its
-// compiled function, and through the interpreter when that function meets a value that is not
-// known (it returns FALLBACK), throws, or was not compiled (see compile.ts).
+// compiled fast path, then, when that meets a value that is not known (it returns FALLBACK), its
+// three-valued path (an unknown result then goes through the interpreter's case split on the
+// reads it logged), and through the interpreter when neither covers it (see compile.ts).
 
-interface CompiledExpr { index: number; logic: Logic; pointer: string; fast: CompiledExpression | undefined; traced?: CompiledExpression | null }
+/**
+ * An expression and its compiled functions: `fast` built with the guideline, the others on first
+ * use (undefined: not built yet; null: not compiled, the interpreter runs it).
+ */
+interface CompiledExpr {
+  index: number; logic: Logic; pointer: string; fast: CompiledExpression | undefined;
+  traced?: CompiledExpression | null; three?: CompiledExpression | null; threeTraced?: CompiledExpression | null;
+  /** case splits of its three-valued results, by the values read (see decideBySplit) */
+  splits?: Map<string, Val>;
+}
 
 /**
  * Where compiled code comes from: generated here with `new Function` (the default), or taken
@@ -324,11 +335,11 @@ interface CompiledExpr { index: number; logic: Logic; pointer: string; fast: Com
  * CSP forbids generating code. Expressions are numbered in the order compileGuideline meets them.
  */
 export interface Codegen {
-  expression(index: number, logic: Logic, pointer: string, resolve: (name: string) => SlotRef | undefined, trace: boolean): CompiledExpression | undefined;
+  expression(index: number, logic: Logic, pointer: string, resolve: (name: string) => SlotRef | undefined, trace: boolean, three: boolean): CompiledExpression | undefined;
   fn(name: 'loadFacts' | 'makeValues' | 'makeRules', params: string[], body: string): unknown;
 }
 const generatedHere: Codegen = {
-  expression: (_index, logic, pointer, resolve, trace) => compileExpression(logic, pointer, resolve, trace),
+  expression: (_index, logic, pointer, resolve, trace, three) => compileExpression(logic, pointer, resolve, trace, three),
   fn: (_name, params, body) => new Function(...params, body),
 };
 interface CompiledClause { id: string; grade: Grade | null; when: CompiledExpr; options?: { intervention: string; when?: CompiledExpr }[] }
@@ -339,6 +350,8 @@ export interface CompiledGuideline {
   exprs: CompiledExpr[];
   size: number;
   slots: Map<string, SlotRef>;
+  /** the name behind each slot (a fact id or a definition id) */
+  names: string[];
   resolve: (name: string) => SlotRef | undefined;
   inputs: { id: string; slot: number; unknown: Unknown }[];
   unknowns: Unknown[];
@@ -390,7 +403,7 @@ function compileGuideline(p: Prepared, codegen: Codegen): CompiledGuideline {
   const exprs: CompiledExpr[] = [];
   const expr = (logic: Logic, pointer: string): CompiledExpr => {
     const index = exprs.length;
-    const e: CompiledExpr = { index, logic, pointer, fast: codegen.expression(index, logic, pointer, resolve, false), traced: undefined };
+    const e: CompiledExpr = { index, logic, pointer, fast: codegen.expression(index, logic, pointer, resolve, false, false), traced: undefined, three: undefined, threeTraced: undefined, splits: undefined };
     exprs.push(e);
     return e;
   };
@@ -414,8 +427,10 @@ function compileGuideline(p: Prepared, codegen: Codegen): CompiledGuideline {
   const makeValues = codegen.fn('makeValues', ['V', 'K', 'vr'], `return {${values.map((v) => `${key(v.id)}: K[${v.slot}] === 1 ? { value: V[${v.slot}] } : vr(V[${v.slot}])`).join(',\n')}};`) as CompiledGuideline['makeValues'];
   const makeRules = codegen.fn('makeRules', ['R'], `return {${rules.map((r, i) => `${key(r.id)}: R[${i}]`).join(',\n')}};`) as CompiledGuideline['makeRules'];
   const defs = p.order.map((d) => ({ id: d.id, slot: defSlots.get(d.id)!, expr: expr(d.expr, '/expr') }));
+  const names: string[] = [];
+  for (const [id, ref] of slots) names[ref.slot] = id;
   return {
-    codegen, exprs, size, slots, resolve, inputs, unknowns: inputs.map((f) => f.unknown),
+    codegen, exprs, size, slots, names, resolve, inputs, unknowns: inputs.map((f) => f.unknown),
     defs,
     values,
     rules, loadFacts, makeValues, makeRules,
@@ -425,23 +440,79 @@ function compileGuideline(p: Prepared, codegen: Codegen): CompiledGuideline {
 const unknownResult = (v: Val): ValueResult => toValueResult(v);
 const hasOwn = Object.prototype.hasOwnProperty as (this: object, key: string) => boolean;
 
-interface Run { c: CompiledGuideline; V: Val[]; K: Uint8Array; T: TraceEvent[] | undefined; resolveRoot?: EvalContext['resolveRoot'] }
+interface Run { c: CompiledGuideline; V: Val[]; K: Uint8Array; T: TraceEvent[] | undefined; resolveRoot?: EvalContext['resolveRoot']; reads: number[] }
 
 function runExpr(r: Run, e: CompiledExpr, node: string): Val {
   const T = r.T;
-  const fn = T ? (e.traced === undefined ? (e.traced = r.c.codegen.expression(e.index, e.logic, e.pointer, r.c.resolve, true) ?? null) : e.traced) : e.fast;
+  const c = r.c;
+  const fn = T ? (e.traced === undefined ? (e.traced = c.codegen.expression(e.index, e.logic, e.pointer, c.resolve, true, false) ?? null) : e.traced) : e.fast;
+  const mark = T ? T.length : 0;
   if (fn) {
-    const mark = T ? T.length : 0;
     try {
       const v = fn(r.V, r.K, T, node);
-      if (v !== FALLBACK) return v;
+      if (v !== FALLBACK) return v as Val;
     } catch {
       // the interpreter below throws the reference error (or gives the reference value)
     }
     if (T) T.length = mark;
   }
+  const three = T
+    ? (e.threeTraced === undefined ? (e.threeTraced = c.codegen.expression(e.index, e.logic, e.pointer, c.resolve, true, true) ?? null) : e.threeTraced)
+    : (e.three === undefined ? (e.three = c.codegen.expression(e.index, e.logic, e.pointer, c.resolve, false, true) ?? null) : e.three);
   r.resolveRoot ??= slotResolver(r);
+  if (three) {
+    const reads = r.reads;
+    reads.length = 0;
+    try {
+      const v = three(r.V, r.K, T, node, reads);
+      if (v !== FALLBACK) return v instanceof Unknown ? decideBySplit(r, e, node, v) : (v as Val);
+    } catch {
+      // as above: the interpreter has the last word
+    }
+    if (T) T.length = mark;
+  }
   return evaluateLogic(e.logic, { mode: 'unknown', node, resolveRoot: r.resolveRoot, data: null, trace: T }, e.pointer);
+}
+
+/**
+ * An unknown result of the three-valued path, through the interpreter's case split on the root
+ * variables it read (evaluateLogic does the same after its own walk): the reads in their order,
+ * known and unknown apart. Without an unknown read there is nothing to split.
+ */
+function decideBySplit(r: Run, e: CompiledExpr, node: string, v: Unknown): Val {
+  const { reads, K, V } = r;
+  let anyUnknown = false;
+  for (let i = 0; i < reads.length; i++) {
+    if (K[reads[i]] !== 2) continue;
+    // a read the split could not try (a number missing): it would give v back
+    if (!splittable(V[reads[i]] as Unknown)) return v;
+    anyUnknown = true;
+  }
+  if (!anyUnknown) return v;
+  // The split's result is a function of the values read, in the order read: a short key of slot
+  // numbers and values (an Unknown by the number of its content) finds a result split before.
+  let key = '';
+  for (let i = 0; i < reads.length; i++) {
+    const s = reads[i];
+    const x = V[s];
+    key += K[s] === 2 ? `${s}#${unknownId(x as Unknown)};` : `${s}=${typeof x === 'number' ? (Object.is(x, -0) ? '-0' : x) : typeof x === 'boolean' || x === null ? x : JSON.stringify(x)};`;
+  }
+  let memo = e.splits;
+  if (!memo) memo = e.splits = new Map();
+  const hit = memo.get(key);
+  if (hit !== undefined) return hit;
+  const names = r.c.names;
+  const unknown = new Map<string, Unknown>();
+  const known = new Map<string, Val>();
+  for (let i = 0; i < reads.length; i++) {
+    const s = reads[i];
+    if (K[s] === 2) unknown.set(names[s], V[s] as Unknown);
+    else known.set(names[s], V[s]);
+  }
+  const result = splitResult(e.logic, { node, resolveRoot: r.resolveRoot }, e.pointer, v, unknown, known);
+  if (memo.size >= 512) memo.clear();
+  memo.set(key, result);
+  return result;
 }
 
 /** resolverFor over slots: the interpreter's variable lookup when it runs inside a compiled evaluation. */
@@ -470,7 +541,7 @@ function evaluateCompiled(g: Guideline, c: CompiledGuideline, facts: Facts, trac
   const V = new Array<Val>(c.size).fill(null);
   const K = new Uint8Array(c.size);
   c.loadFacts(facts, V, K, c.unknowns, hasOwn);
-  const r: Run = { c, V, K, T: trace, resolveRoot: undefined };
+  const r: Run = { c, V, K, T: trace, resolveRoot: undefined, reads: [] };
   const defs = c.defs;
   for (let i = 0; i < defs.length; i++) {
     const d = defs[i];
@@ -534,9 +605,19 @@ function evaluateCompiledRule(r: Run, rule: CompiledRule): RuleResult {
   }
   const status: Status = anyApplies ? 'applies' : allNot ? 'does-not-apply' : 'undecided';
   const result: RuleResult = { kind: rule.kind, status, ...(rule.population !== undefined ? { population: rule.population } : {}), clauses };
-  if (status === 'undecided') result.missing = sortedMissing(clauses.flatMap((cl) => own(cl, 'missing') ?? []));
+  if (status === 'undecided') result.missing = missingOfClauses(clauses);
   trace?.push({ type: 'rule', node: rule.id, pointer: '', status, ...(own(result, 'missing') ? { missing: result.missing } : {}) });
   return result;
+}
+
+/** The clauses' missing facts, sorted, without repeats (each clause's list is sorted already). */
+function missingOfClauses(clauses: readonly ClauseResult[]): string[] {
+  let out: string[] = [];
+  for (const cl of clauses) {
+    const m = cl.missing;
+    if (m) out = out.length ? mergeMissing(out, m) : m.slice();
+  }
+  return out;
 }
 
 /** The result envelope, the same for the interpreted and the compiled path. */

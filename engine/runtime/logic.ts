@@ -402,6 +402,29 @@ function unknownKey(u: Unknown): string {
   return k;
 }
 
+let nextUnknownId = 0;
+const unknownIds = new WeakMap<Unknown, number>();
+const idsByKey = new Map<string, number>();
+/**
+ * A number naming an Unknown's content (its missing facts, possible values, type, truthiness and
+ * table): equal content, equal number. Numbers are never reused, so forgetting old ones (past
+ * 65,536 contents) can only cost a memo a miss, never give a wrong hit.
+ */
+export function unknownId(u: Unknown): number {
+  let id = unknownIds.get(u);
+  if (id === undefined) {
+    const key = unknownKey(u);
+    id = idsByKey.get(key);
+    if (id === undefined) {
+      if (idsByKey.size >= 65536) idsByKey.clear();
+      id = nextUnknownId++;
+      idsByKey.set(key, id);
+    }
+    unknownIds.set(u, id);
+  }
+  return id;
+}
+
 function caseSplitUncached(logic: Logic, ctx: EvalContext, pointer: string, three: Unknown, reads: Reads): Val {
   // Variables: fact ids (from tables) and, for unknowns without a table, the read itself.
   const varNames: string[] = [];
@@ -531,7 +554,7 @@ function ev(logic: JsonValue, ctx: EvalContext, scope: Scope, ptr: string, depth
   if (Array.isArray(logic)) {
     const items: Val[] = [];
     for (let i = 0; i < logic.length; i++) items.push(ev(logic[i], ctx, scope, ctx.trace ? `${ptr}/${i}` : ptr, depth + 1));
-    return anyUnknown(items) ?? (items as JsonValue[]);
+    return arrayOf(items);
   }
   if (!isLogicObject(logic)) return logic;
 
@@ -565,13 +588,7 @@ function ev(logic: JsonValue, ctx: EvalContext, scope: Scope, ptr: string, depth
     default: {
       const values: Val[] = [];
       for (let i = 0; i < c.args.length; i++) values.push(sub(c, i));
-      const unknown = anyUnknown(values);
-      result = unknown ? applyOverPossible(op, values, unknown) : applyOperator(op, values as JsonValue[]);
-      if (isUnknown(result) && (op === '!' || op === '!!')) {
-        // Only the first operand's truthiness counts, and it may be known when its value is not.
-        const t = truthiness(values[0]);
-        if (t !== undefined) result = op === '!' ? !t : t;
-      }
+      result = applyThree(op, values);
     }
   }
   if (ctx.trace && op !== 'var') record(ctx, { type: 'op', node: ctx.node, pointer: ptr, op }, scope, result);
@@ -589,17 +606,36 @@ function record(ctx: EvalContext, event: TraceEvent, scope: Scope, value: Val): 
 
 function anyUnknown(values: Val[]): Unknown | undefined {
   let first: Unknown | undefined;
-  let missing: Set<string> | undefined;
-  for (const v of values) {
+  let merged: readonly string[] | undefined;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
     if (!isUnknown(v)) continue;
     if (!first) { first = v; continue; }
     if (v.missing === first.missing) continue;
-    missing ??= new Set(first.missing);
-    for (const m of v.missing) missing.add(m);
+    merged = mergeMissing(merged ?? sortedUnique(first.missing), sortedUnique(v.missing));
   }
   if (!first) return undefined;
   // One unknown operand (the common case): its list, shared (a missing list is never mutated).
-  return new Unknown(missing ? sortedMissing(missing) : isSortedUnique(first.missing) ? first.missing : sortedMissing(first.missing));
+  return new Unknown(merged ?? sortedUnique(first.missing));
+}
+
+function sortedUnique(a: readonly string[]): readonly string[] {
+  return isSortedUnique(a) ? a : sortedMissing(a);
+}
+
+/** The sorted union of two sorted lists without repeats (a new list): a linear merge, not a sort. */
+export function mergeMissing(a: readonly string[], b: readonly string[]): string[] {
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    if (x === y) { out.push(x); i++; j++; } else if (x < y) { out.push(x); i++; } else { out.push(y); j++; }
+  }
+  while (i < a.length) out.push(a[i++]);
+  while (j < b.length) out.push(b[j++]);
+  return out;
 }
 
 function unionUnknown(...values: Val[]): Unknown {
@@ -660,7 +696,7 @@ function evalIf(c: Call, i: number): Val {
   // The condition is unknown: the result is one of the branches it could take, known if they agree.
   const then = sub(c, i + 1);
   const otherwise = evalIf(c, i + 2);
-  return eitherOf([then, otherwise], unionUnknown(cond, then, otherwise).missing);
+  return eitherBranch(cond, then, otherwise);
 }
 
 /** A value that is one of `vals` (which one is not known): their possible values, type and truthiness joined. */
@@ -678,14 +714,28 @@ function eitherOf(vals: Val[], missing: readonly string[]): Val {
  * combination; if they all give the same result, that result is known.
  */
 function applyOverPossible(op: string, values: Val[], unknown: Unknown): Val {
-  const info: UnknownInfo = BOOLEAN_OPERATORS.has(op) ? { boolean: true } : {};
-  let combos: JsonValue[][] = [[]];
-  for (const v of values) {
-    const options = possibleValues(v);
-    if (!options || combos.length * options.length > MAX_COMBINATIONS) return new Unknown(unknown.missing, undefined, info);
-    combos = combos.flatMap((prefix) => options.map((o) => [...prefix, o]));
+  const info: UnknownInfo = BOOLEAN_OPERATORS.has(op) ? SHARED_INFOS[3] : NO_INFO;
+  const options: (readonly JsonValue[])[] = [];
+  let count = 1;
+  for (let k = 0; k < values.length; k++) {
+    const o = possibleValues(values[k]);
+    if (!o || count * o.length > MAX_COMBINATIONS) return new Unknown(unknown.missing, undefined, info);
+    options.push(o);
+    count *= o.length;
   }
-  return oneOf(combos.map((args) => applyOperator(op, args)), unknown.missing, info);
+  // Every combination, the first operand the most significant digit (the order of the results).
+  const results: JsonValue[] = [];
+  const args: JsonValue[] = new Array<JsonValue>(values.length);
+  for (let n = 0; n < count; n++) {
+    let rest = n;
+    for (let k = values.length - 1; k >= 0; k--) {
+      const o = options[k];
+      args[k] = o[rest % o.length];
+      rest = Math.floor(rest / o.length);
+    }
+    results.push(applyOperator(op, args));
+  }
+  return oneOf(results, unknown.missing, info);
 }
 
 /** Operators whose result is always true or false. */
@@ -708,6 +758,11 @@ function evalAndOr(c: Call): Val {
     parts.push(v);
     if (truthiness(v) === decisive) { decided = true; break; }
   }
+  return andOrResult(parts, decisive, decided);
+}
+
+/** and/or's value from the operands it evaluated (`decided`: the last one decided it). */
+function andOrResult(parts: Val[], decisive: boolean, decided: boolean): Val {
   if (!parts.length) return null;
   const unknown = anyUnknown(parts);
   if (!unknown) return parts[parts.length - 1];
@@ -801,7 +856,8 @@ function evalScoped(c: Call): Val {
   // each; never the list's own possible values.
   const info: UnknownInfo = c.op === 'some' || c.op === 'all' || c.op === 'none' ? { boolean: true } : {};
   const lists = possibleValues(list);
-  if (!lists || lists.length * Math.max(1, ...lists.map((l) => (Array.isArray(l) ? l.length : 1))) > MAX_COMBINATIONS * 4) return new Unknown(list.missing, undefined, info);
+  if (!lists) return overUnknownList(c.op, list)!;
+  if (lists.length * Math.max(1, ...lists.map((l) => (Array.isArray(l) ? l.length : 1))) > MAX_COMBINATIONS * 4) return new Unknown(list.missing, undefined, info);
   const results = lists.map((l) => scopedOver(c, l));
   return eitherOf(results.map((r) => (isUnknown(r) ? new Unknown(r.missing, r.possible, r.info) : r)), unionUnknown(list, ...results).missing);
 }
@@ -819,13 +875,18 @@ function scopedOver(c: Call, list: JsonValue): Val {
       if (isUnknown(acc)) unknowns.push(acc);
       acc = sub(c, 1, s);
     });
-    return unknowns.length || isUnknown(acc) ? unionUnknown(acc, ...unknowns) : acc;
+    return reduceResult(acc, unknowns);
   }
   if (!Array.isArray(list)) {
     return op === 'none' ? true : op === 'map' || op === 'filter' ? [] : false;
   }
   if (list.length === 0) return op === 'none' ? true : op === 'map' || op === 'filter' ? [] : false;
   const results = list.map((item, i) => sub(c, 1, { data: item, path: `${base}[${i}]`, reduce: false, root: false }));
+  return scopedResult(op, list, results);
+}
+
+/** map/filter/some/none/all's value over a non-empty list from the predicate's value per item. */
+function scopedResult(op: string, list: JsonValue[], results: Val[]): Val {
   switch (op) {
     case 'map':
       return anyUnknown(results) ?? (results as JsonValue[]);
@@ -870,3 +931,68 @@ export function varPath(arg: JsonValue): string | undefined {
 }
 
 export { ABSENT };
+
+// --- the three-valued semantics, shared with the compiler ----------------------------------------
+// The compiled three-valued path (compile.ts) has its own control flow (slots, no tree walk, no
+// Call objects) but combines values with these functions, the very ones the interpreter uses: one
+// definition of what an operator does with an unknown operand.
+
+/** A non-control operator on values that may be unknown (the interpreter's default case). */
+export function applyThree(op: string, values: Val[]): Val {
+  const unknown = anyUnknown(values);
+  let result = unknown ? applyOverPossible(op, values, unknown) : applyOperator(op, values as JsonValue[]);
+  if (isUnknown(result) && (op === '!' || op === '!!')) {
+    // Only the first operand's truthiness counts, and it may be known when its value is not.
+    const t = truthiness(values[0]);
+    if (t !== undefined) result = op === '!' ? !t : t;
+  }
+  return result;
+}
+
+/** An array literal's value: unknown when an item is. */
+export function arrayOf(items: Val[]): Val {
+  return anyUnknown(items) ?? (items as JsonValue[]);
+}
+
+/** `if` whose condition is not decided: one of its two branches. */
+export function eitherBranch(cond: Val, then: Val, otherwise: Val): Val {
+  return eitherOf([then, otherwise], unionUnknown(cond, then, otherwise).missing);
+}
+
+/** A scoped operator over a list that is not known: undefined when the interpreter would try each possible list. */
+export function overUnknownList(op: string, list: Unknown): Val | undefined {
+  if (possibleValues(list)) return undefined;
+  return new Unknown(list.missing, undefined, op === 'some' || op === 'all' || op === 'none' ? { boolean: true } : {});
+}
+
+/** The end of a reduce over a list: unknown when the accumulator was at any step. */
+export function reduceResult(acc: Val, unknowns: Unknown[]): Val {
+  return unknowns.length || isUnknown(acc) ? unionUnknown(acc, ...unknowns) : acc;
+}
+
+export { andOrResult, scopedResult };
+
+/**
+ * Whether the case split can try the values of this unknown read: a table, or a few possible
+ * values. When one read has neither, the split gives the three-valued result as it is.
+ */
+export function splittable(u: Unknown): boolean {
+  if (u.info.table) return true;
+  const poss = possibleValues(u);
+  return !!poss && poss.length > 0;
+}
+
+/**
+ * Decide an unknown result by case split, as evaluateLogic does: `unknown` and `known` are the
+ * root variables the evaluation read (in the order it read them), `resolveRoot` reads the rest.
+ */
+export function splitResult(logic: Logic, context: Pick<EvalContext, 'node' | 'resolveRoot'>, pointer: string, three: Unknown, unknown: Map<string, Unknown>, known: Map<string, Val>): Val {
+  const ctx: EvalContext = { mode: 'unknown', node: context.node, data: null, resolveRoot: context.resolveRoot, trace: undefined };
+  const outer = collecting;
+  collecting = undefined;
+  try {
+    return caseSplit(logic, ctx, pointer, three, { unknown, known, presence: false });
+  } finally {
+    collecting = outer;
+  }
+}
