@@ -129,6 +129,37 @@ export function compileExpression(logic: Logic, pointer: string, resolve: (name:
   return factory(code.consts, ...helperValues());
 }
 
+/**
+ * The slots an expression can read at its root (a list operator's predicate reads its items, not
+ * slots), sorted: what its value is a function of. Undefined when a root variable is not a slot
+ * or the expression observes presence (`missing`).
+ */
+export function staticReads(logic: Logic, resolve: (name: string) => SlotRef | undefined): number[] | undefined {
+  const slots = new Set<number>();
+  let ok = true;
+  const walk = (l: JsonValue): void => {
+    if (!ok || l === null || typeof l !== 'object') return;
+    if (Array.isArray(l)) { l.forEach(walk); return; }
+    if (!isLogicObject(l)) return;
+    const op = Object.keys(l)[0];
+    const args = operands(l[op]);
+    if (op === 'var') {
+      const ref = typeof args[0] === 'string' ? resolve(args[0]) : undefined;
+      if (!ref) { ok = false; return; }
+      slots.add(ref.slot);
+      args.slice(1).forEach(walk);
+      return;
+    }
+    if (SCOPED.has(op)) { walk(args[0]); if (args.length > 2) walk(args[2]); return; }
+    // missing/missing_some read the presence of names given as data: not a static read set
+    if (op === 'missing' || op === 'missing_some') { ok = false; return; }
+    args.forEach(walk);
+  };
+  walk(logic as JsonValue);
+  return ok ? [...slots].sort((a, b) => a - b) : undefined;
+}
+const SCOPED = new Set(['map', 'filter', 'reduce', 'all', 'none', 'some']);
+
 /** The helpers generated code calls, by the names it calls them (compiled-module.ts passes them too). */
 export const HELPER_NAMES = ['pf', 'tr', 'inOp', 'substr', 'sq', 'look', 'AB', 'FB', 'U', 'H'] as const;
 export function helperValues(): unknown[] {

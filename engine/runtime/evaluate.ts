@@ -5,7 +5,7 @@ import { EngineError } from './errors.ts';
 import { ENGINE_VERSION } from './generated.ts';
 import { validateFacts, type Facts } from './facts.ts';
 import { definitionOrder } from './graph.ts';
-import { compileExpression, compilerAvailable, FALLBACK, type CompiledExpression, type SlotRef } from './compile.ts';
+import { compileExpression, compilerAvailable, FALLBACK, staticReads, type CompiledExpression, type SlotRef } from './compile.ts';
 import { ABSENT, evaluateLogic, isUnknown, mergeMissing, own, sameJson, sortedMissing, splittable, splitResult, truthiness, unknownId, truthy, Unknown, unknownFact, type EvalContext, type TraceEvent, type Val } from './logic.ts';
 import type { DefinitionNode, Grade, Guideline, InputDef, JsonValue, Logic, RuleNode, Status } from './types.ts';
 
@@ -327,6 +327,10 @@ interface CompiledExpr {
   traced?: CompiledExpression | null; three?: CompiledExpression | null; threeTraced?: CompiledExpression | null;
   /** case splits of its three-valued results, by the values read (see decideBySplit) */
   splits?: Map<string, Val>;
+  /** the slots it can read (staticReads), undefined when the compiler does not cover them */
+  reads: number[] | undefined;
+  /** its three-valued values without a trace, by the values of `reads` (see valueKey) */
+  values?: Map<string, Val>;
 }
 
 /**
@@ -403,7 +407,7 @@ function compileGuideline(p: Prepared, codegen: Codegen): CompiledGuideline {
   const exprs: CompiledExpr[] = [];
   const expr = (logic: Logic, pointer: string): CompiledExpr => {
     const index = exprs.length;
-    const e: CompiledExpr = { index, logic, pointer, fast: codegen.expression(index, logic, pointer, resolve, false, false), traced: undefined, three: undefined, threeTraced: undefined, splits: undefined };
+    const e: CompiledExpr = { index, logic, pointer, fast: codegen.expression(index, logic, pointer, resolve, false, false), traced: undefined, three: undefined, threeTraced: undefined, splits: undefined, reads: staticReads(logic, resolve), values: undefined };
     exprs.push(e);
     return e;
   };
@@ -443,6 +447,47 @@ const hasOwn = Object.prototype.hasOwnProperty as (this: object, key: string) =>
 interface Run { c: CompiledGuideline; V: Val[]; K: Uint8Array; T: TraceEvent[] | undefined; resolveRoot?: EvalContext['resolveRoot']; reads: number[] }
 
 function runExpr(r: Run, e: CompiledExpr, node: string): Val {
+  if (!r.T && e.reads) {
+    // Without a trace, an expression that reads an unknown value is a function of the values it
+    // can read: computed once per combination of them (patients share most unknowns). Its result
+    // is then a shared object, whose content number (unknownId) is taken once.
+    const ss = e.reads;
+    const { K, V } = r;
+    let state = 1;
+    for (let i = 0; i < ss.length; i++) { const k = K[ss[i]]; if (k !== 1) { state = k; if (k === 0) break; } }
+    if (state === 2) {
+      const key = valueKey(ss, V, K);
+      // bounded: at most VALUES_PER_EXPRESSION keys, none longer than MAX_KEY (a long list read)
+      if (key.length <= MAX_KEY) {
+        let memo = e.values;
+        if (!memo) memo = e.values = new Map();
+        const hit = memo.get(key);
+        if (hit !== undefined) return hit;
+        const v = evaluateExpr(r, e, node);
+        if (memo.size >= VALUES_PER_EXPRESSION) memo.clear();
+        memo.set(key, v);
+        return v;
+      }
+    }
+  }
+  return evaluateExpr(r, e, node);
+}
+
+const VALUES_PER_EXPRESSION = 128;
+const MAX_KEY = 2000;
+
+/** A key naming the values of some slots: numbers (-0 apart), booleans, null, JSON, an Unknown by its content number. */
+function valueKey(slots: readonly number[], V: readonly Val[], K: Uint8Array): string {
+  let key = '';
+  for (let i = 0; i < slots.length; i++) {
+    const s = slots[i];
+    const x = V[s];
+    key += K[s] === 2 ? `${s}#${unknownId(x as Unknown)};` : `${s}=${typeof x === 'number' ? (Object.is(x, -0) ? '-0' : x) : typeof x === 'boolean' || x === null ? x : JSON.stringify(x)};`;
+  }
+  return key;
+}
+
+function evaluateExpr(r: Run, e: CompiledExpr, node: string): Val {
   const T = r.T;
   const c = r.c;
   const fn = T ? (e.traced === undefined ? (e.traced = c.codegen.expression(e.index, e.logic, e.pointer, c.resolve, true, false) ?? null) : e.traced) : e.fast;
@@ -491,12 +536,7 @@ function decideBySplit(r: Run, e: CompiledExpr, node: string, v: Unknown): Val {
   if (!anyUnknown) return v;
   // The split's result is a function of the values read, in the order read: a short key of slot
   // numbers and values (an Unknown by the number of its content) finds a result split before.
-  let key = '';
-  for (let i = 0; i < reads.length; i++) {
-    const s = reads[i];
-    const x = V[s];
-    key += K[s] === 2 ? `${s}#${unknownId(x as Unknown)};` : `${s}=${typeof x === 'number' ? (Object.is(x, -0) ? '-0' : x) : typeof x === 'boolean' || x === null ? x : JSON.stringify(x)};`;
-  }
+  const key = valueKey(reads, V, K);
   let memo = e.splits;
   if (!memo) memo = e.splits = new Map();
   const hit = memo.get(key);
@@ -510,7 +550,7 @@ function decideBySplit(r: Run, e: CompiledExpr, node: string, v: Unknown): Val {
     else known.set(names[s], V[s]);
   }
   const result = splitResult(e.logic, { node, resolveRoot: r.resolveRoot }, e.pointer, v, unknown, known);
-  if (memo.size >= 512) memo.clear();
+  if (memo.size >= VALUES_PER_EXPRESSION) memo.clear();
   memo.set(key, result);
   return result;
 }
