@@ -7,6 +7,7 @@ import { evaluate, validateFacts, type Guideline } from '../engine/runtime/index
 import { compileExpression, compilerAvailable } from '../engine/runtime/compile.ts';
 import { loadGuideline } from '../engine/node/load.ts';
 import { patients } from './generate.ts';
+import { goldenNodes } from '../engine/authoring/golden.ts';
 import { GUIDELINE_DIR } from './helpers.ts';
 
 const { guideline } = loadGuideline(GUIDELINE_DIR);
@@ -68,6 +69,32 @@ describe('compiled evaluation equals the interpreter', () => {
     console.info(`compile differential: ${n} generated patients, ${diffs.length} differences`);
     expect(diffs).toEqual([]);
   }, 24 * 3600_000);
+
+  it("a trace of some nodes (traceNodes) is the full trace's events of those nodes, on both engines", () => {
+    let checked = 0;
+    for (const c of guideline.cases.slice(0, 120)) {
+      const nodes = goldenNodes(guideline, c);
+      for (const engine of ['compiled', 'interpreter'] as const) {
+        const full = evaluate(guideline, c.facts, { trace: true, engine });
+        const some = evaluate(guideline, c.facts, { trace: true, traceNodes: nodes, engine });
+        expect(JSON.stringify(some.trace)).toBe(JSON.stringify(full.trace!.filter((e) => nodes.has(e.node))));
+        expect(JSON.stringify({ ...some, trace: undefined })).toBe(JSON.stringify({ ...full, trace: undefined }));
+        checked += some.trace!.length;
+      }
+    }
+    expect(checked).toBeGreaterThan(1000);
+  });
+
+  it('a memoised three-valued value is the one computed afresh: the same patients in another order', () => {
+    // Without a trace the compiled path reuses an expression's value for the same values read; a
+    // wrong key (a read left out) would show as a difference once the memo is warm.
+    const list = [...patients(guideline, 300, 77, 0.4)].map((raw) => validateFacts(guideline.inputs, raw));
+    const first = list.map((f) => JSON.stringify(evaluate(guideline, f, { trustedFacts: true })));
+    const again = [...list].reverse().map((f) => JSON.stringify(evaluate(guideline, f, { trustedFacts: true }))).reverse();
+    const reference = list.map((f) => JSON.stringify(evaluate(guideline, f, { trustedFacts: true, engine: 'interpreter' })));
+    expect(again).toEqual(reference);
+    expect(first).toEqual(reference);
+  });
 
   it('hostile and unusual facts: the same errors and results', () => {
     const cases: unknown[] = [{}, { alt: -5 }, { alt: 'x' }, null, [], { nope: 1 }, { ecog: 1.5 }, { prior_systemic_therapies: [{}] }, { prior_systemic_therapies: [{ agent: 'sorafenib' }, {}] }];

@@ -3,6 +3,7 @@
 import { evaluate, type EvaluationResult } from '../runtime/evaluate.ts';
 import { EngineError } from '../runtime/errors.ts';
 import { checkInvariants, type InvariantBreak } from '../runtime/invariants.ts';
+import { goldenNodes } from './golden.ts';
 import { sameJson } from '../runtime/logic.ts';
 import type { Case, Guideline, JsonValue } from '../runtime/types.ts';
 
@@ -25,20 +26,27 @@ export interface CaseRun {
   invariantBreaks?: InvariantBreak[];
 }
 
-export function runCase(g: Guideline & { hash?: string }, c: Case, options: { trace?: boolean } = {}): CaseRun {
+export interface RunOptions {
+  /** true: the whole trace; 'golden': the trace of the nodes the case's golden file shows (goldenNodes) */
+  trace?: boolean | 'golden';
+  /** check the safety invariants (default true) */
+  invariants?: boolean;
+}
+
+export function runCase(g: Guideline & { hash?: string }, c: Case, options: RunOptions = {}): CaseRun {
   let result: EvaluationResult;
   try {
-    result = evaluate(g, c.facts, { trace: options.trace });
+    result = evaluate(g, c.facts, options.trace === 'golden' ? { trace: true, traceNodes: goldenNodes(g, c) } : { trace: options.trace === true });
   } catch (e) {
     if (e instanceof EngineError) return { id: c.id, title: c.title, passed: false, mismatches: [], error: e.message };
     throw e;
   }
   const mismatches = compareExpectations(c, result);
-  const breaks = checkInvariants(g, result);
+  const breaks = options.invariants === false ? [] : checkInvariants(g, result);
   return { id: c.id, title: c.title, passed: mismatches.length === 0, mismatches, result, ...(breaks.length ? { invariantBreaks: breaks } : {}) };
 }
 
-export function runCases(g: Guideline & { hash?: string }, options: { trace?: boolean } = {}): CaseRun[] {
+export function runCases(g: Guideline & { hash?: string }, options: RunOptions = {}): CaseRun[] {
   return g.cases.map((c) => runCase(g, c, options));
 }
 

@@ -4,11 +4,14 @@ import { canonicalJson } from '../runtime/canonical.ts';
 import type { CaseRun } from './cases.ts';
 import { rootNames } from '../runtime/graph.ts';
 import { populationOf } from '../runtime/evaluate.ts';
-import type { Case, Guideline } from '../runtime/types.ts';
+import type { Case, Guideline, GuidelineNode } from '../runtime/types.ts';
 
-export function goldenOf(g: Guideline, c: Case, run: CaseRun): string {
-  const r = run.result!;
-  const nodesById = new Map(g.nodes.map((n) => [n.id, n]));
+const nodeMaps = new WeakMap<Guideline, Map<string, GuidelineNode>>();
+
+/** The nodes a case's golden file shows: those its expectations name and every definition they read, transitively. */
+export function goldenNodes(g: Guideline, c: Case): Set<string> {
+  let nodesById = nodeMaps.get(g);
+  if (!nodesById) nodeMaps.set(g, (nodesById = new Map(g.nodes.map((n) => [n.id, n]))));
   const focus = new Set<string>();
   const visit = (id: string) => {
     if (focus.has(id) || !nodesById.has(id)) return;
@@ -18,6 +21,13 @@ export function goldenOf(g: Guideline, c: Case, run: CaseRun): string {
     if (node.kind === 'recommendation' || node.kind === 'practice-point') { const pop = populationOf(g, node); if (pop) visit(pop); }
   };
   for (const key of [...Object.keys(c.expect.values ?? {}), ...Object.keys(c.expect.undecided ?? {}), ...Object.keys(c.expect.outcomes ?? {}), ...Object.keys(c.expect.missing ?? {})]) visit(key.split('.')[0]);
+  return focus;
+}
+
+/** The golden file of a case run with a trace (a full one, or one of goldenNodes: `runCase(..., { trace: 'golden' })`). */
+export function goldenOf(g: Guideline, c: Case, run: CaseRun): string {
+  const r = run.result!;
+  const focus = goldenNodes(g, c);
   const values: Record<string, unknown> = {};
   const rules: Record<string, unknown> = {};
   for (const id of [...focus].sort()) {

@@ -12,6 +12,12 @@ import type { DefinitionNode, Grade, Guideline, InputDef, JsonValue, Logic, Rule
 export interface EvaluateOptions {
   /** Record a trace of every fact read and sub-expression value (default false). */
   trace?: boolean;
+  /**
+   * With `trace`: record the events of these nodes only (definitions and rules by id), e.g. the
+   * nodes one explanation or one golden file shows. The events are the same as in a full trace,
+   * filtered by node; the others cost no tracing.
+   */
+  traceNodes?: ReadonlySet<string>;
   /** Facts were validated already (the caller ran validateFacts). */
   trustedFacts?: boolean;
   /**
@@ -182,20 +188,23 @@ export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, op
   // Options are read as own properties only: nothing planted on Object.prototype switches anything.
   const facts = own(options, 'trustedFacts') === true ? (rawFacts as Facts) : validateFacts(g.inputs, rawFacts);
   const trace: TraceEvent[] | undefined = own(options, 'trace') === true ? [] : undefined;
+  const only = own(options, 'traceNodes');
+  /** the trace a node's events go to (none when it is not traced) */
+  const traceOf = (node: string) => (trace && (!only || only.has(node)) ? trace : undefined);
   const hash = own(g, 'hash');
   if (own(options, 'engine') !== 'interpreter') {
     const c = compiledFor(g, p);
-    if (c) return evaluateCompiled(g, c, facts, trace, hash);
+    if (c) return evaluateCompiled(g, c, facts, trace, hash, trace ? traceOf : undefined);
   }
   const computed = new Map<string, Val>();
   const resolveRoot = resolverFor(p, facts, computed);
-  const ctxFor = (node: string): EvalContext => ({ mode: 'unknown', node, resolveRoot, data: null, trace });
+  const ctxFor = (node: string): EvalContext => ({ mode: 'unknown', node, resolveRoot, data: null, trace: traceOf(node) });
 
   const values: Record<string, ValueResult> = {};
   for (const def of p.order) {
     const v = evaluateLogic(def.expr, ctxFor(def.id), '/expr');
     computed.set(def.id, v);
-    trace?.push(withValue({ type: 'definition', node: def.id, pointer: '/expr' }, v));
+    traceOf(def.id)?.push(withValue({ type: 'definition', node: def.id, pointer: '/expr' }, v));
   }
   for (const id of p.valueIds) values[id] = toValueResult(computed.get(id)!);
 
@@ -577,7 +586,7 @@ function statusOfFast(v: Val): Status {
   return statusOf(v);
 }
 
-function evaluateCompiled(g: Guideline, c: CompiledGuideline, facts: Facts, trace: TraceEvent[] | undefined, hash: unknown): EvaluationResult {
+function evaluateCompiled(g: Guideline, c: CompiledGuideline, facts: Facts, trace: TraceEvent[] | undefined, hash: unknown, traceOf?: (node: string) => TraceEvent[] | undefined): EvaluationResult {
   const V = new Array<Val>(c.size).fill(null);
   const K = new Uint8Array(c.size);
   c.loadFacts(facts, V, K, c.unknowns, hasOwn);
@@ -585,14 +594,18 @@ function evaluateCompiled(g: Guideline, c: CompiledGuideline, facts: Facts, trac
   const defs = c.defs;
   for (let i = 0; i < defs.length; i++) {
     const d = defs[i];
+    const T = traceOf ? (r.T = traceOf(d.id)) : undefined;
     const v = runExpr(r, d.expr, d.id);
     V[d.slot] = v;
     K[d.slot] = v instanceof Unknown ? 2 : 1;
-    if (trace) trace.push(withValue({ type: 'definition', node: d.id, pointer: '/expr' }, v));
+    if (T) T.push(withValue({ type: 'definition', node: d.id, pointer: '/expr' }, v));
   }
   const values = c.makeValues(V, K, unknownResult);
   const R: RuleResult[] = new Array<RuleResult>(c.rules.length);
-  for (let i = 0; i < c.rules.length; i++) R[i] = evaluateCompiledRule(r, c.rules[i]);
+  for (let i = 0; i < c.rules.length; i++) {
+    if (traceOf) r.T = traceOf(c.rules[i].id);
+    R[i] = evaluateCompiledRule(r, c.rules[i]);
+  }
   const rules = c.makeRules(R);
   return resultOf(g, hash, facts, values, rules, trace);
 }

@@ -121,7 +121,7 @@ export async function finishSave(ctx: SaveContext, request: SaveRequest): Promis
   const byPath = new Map(files.map((f) => [f.path, f.text]));
   for (const d of docs) byPath.set(d.path, d.text);
   let g = parseSource([...byPath].map(([path, text]) => ({ path, text }))).guideline;
-  let runs = runCases(g, { trace: true });
+  let runs = runCases(g, { trace: 'golden' }); // only the golden files read the traces
   const moved: MovedCase[] = [];
   const failing: { id: string; title: string; problems: string[] }[] = [];
   const acceptedCases: string[] = [];
@@ -156,7 +156,7 @@ export async function finishSave(ctx: SaveContext, request: SaveRequest): Promis
   if (acceptedCases.length) {
     g = parseSource([...byPath].map(([path, text]) => ({ path, text }))).guideline;
     const again = new Set(acceptedCases);
-    runs = runs.map((r) => (again.has(r.id) ? runCase(g, g.cases.find((c) => c.id === r.id)!, { trace: true }) : r));
+    runs = runs.map((r) => (again.has(r.id) ? runCase(g, g.cases.find((c) => c.id === r.id)!, { trace: 'golden' }) : r));
     const still = runs.filter((r) => !r.passed);
     if (still.length) return { status: 422, body: { error: `Not saved: ${still.length} case(s) would still fail.`, failing: still.map((r) => ({ id: r.id, title: r.title, problems: r.mismatches.map((m) => `${m.key}: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.actual)}`) })) } };
   }
