@@ -456,30 +456,33 @@ const hasOwn = Object.prototype.hasOwnProperty as (this: object, key: string) =>
 interface Run { c: CompiledGuideline; V: Val[]; K: Uint8Array; T: TraceEvent[] | undefined; resolveRoot?: EvalContext['resolveRoot']; reads: number[] }
 
 function runExpr(r: Run, e: CompiledExpr, node: string): Val {
-  if (!r.T && e.reads) {
+  const ss = e.reads;
+  if (!ss) return evaluateExpr(r, e, node, false);
+  // What the values it can read are: all known (1), some unknown (2), one not computed yet (0).
+  const K = r.K;
+  let state = 1;
+  for (let i = 0; i < ss.length; i++) { const k = K[ss[i]]; if (k !== 1) { state = k; if (k === 0) break; } }
+  if (state !== 2) return evaluateExpr(r, e, node, false);
+  if (!r.T) {
     // Without a trace, an expression that reads an unknown value is a function of the values it
     // can read: computed once per combination of them (patients share most unknowns). Its result
     // is then a shared object, whose content number (unknownId) is taken once.
-    const ss = e.reads;
-    const { K, V } = r;
-    let state = 1;
-    for (let i = 0; i < ss.length; i++) { const k = K[ss[i]]; if (k !== 1) { state = k; if (k === 0) break; } }
-    if (state === 2) {
-      const key = valueKey(ss, V, K);
-      // bounded: at most VALUES_PER_EXPRESSION keys, none longer than MAX_KEY (a long list read)
-      if (key.length <= MAX_KEY) {
-        let memo = e.values;
-        if (!memo) memo = e.values = new Map();
-        const hit = memo.get(key);
-        if (hit !== undefined) return hit;
-        const v = evaluateExpr(r, e, node);
-        if (memo.size >= VALUES_PER_EXPRESSION) memo.clear();
-        memo.set(key, v);
-        return v;
-      }
+    const key = valueKey(ss, r.V, K);
+    // bounded: at most VALUES_PER_EXPRESSION keys, none longer than MAX_KEY (a long list read)
+    if (key.length <= MAX_KEY) {
+      let memo = e.values;
+      if (!memo) memo = e.values = new Map();
+      const hit = memo.get(key);
+      if (hit !== undefined) return hit;
+      const v = evaluateExpr(r, e, node, true);
+      if (memo.size >= VALUES_PER_EXPRESSION) memo.clear();
+      memo.set(key, v);
+      return v;
     }
   }
-  return evaluateExpr(r, e, node);
+  // A value it can read is unknown: the fast path would most often stop at it (and, with a trace,
+  // throw its events away), so the three-valued path runs at once.
+  return evaluateExpr(r, e, node, true);
 }
 
 const VALUES_PER_EXPRESSION = 128;
@@ -496,10 +499,11 @@ function valueKey(slots: readonly number[], V: readonly Val[], K: Uint8Array): s
   return key;
 }
 
-function evaluateExpr(r: Run, e: CompiledExpr, node: string): Val {
+/** An expression through its fast path (unless `unknownRead`), then its three-valued path, then the interpreter. */
+function evaluateExpr(r: Run, e: CompiledExpr, node: string, unknownRead: boolean): Val {
   const T = r.T;
   const c = r.c;
-  const fn = T ? (e.traced === undefined ? (e.traced = c.codegen.expression(e.index, e.logic, e.pointer, c.resolve, true, false) ?? null) : e.traced) : e.fast;
+  const fn = unknownRead ? undefined : T ? (e.traced === undefined ? (e.traced = c.codegen.expression(e.index, e.logic, e.pointer, c.resolve, true, false) ?? null) : e.traced) : e.fast;
   const mark = T ? T.length : 0;
   if (fn) {
     try {
