@@ -31,7 +31,6 @@ export async function prepareAudit(g: Guideline, dialect: Dialect, columns: read
     const m = generator.materialize();
     await query(`DROP TABLE IF EXISTS ${m.table}`);
     await query(m.sql);
-    await query(`DROP TABLE ${m.previous}`);
   };
   for (;;) {
     const d = generator.nextDiscovery();
@@ -65,7 +64,7 @@ export const STATUS_TABLE = 'audit_status';
 export function statusTableSql(p: Prepared): string {
   const cols = ['pid', ...statusColumnNames(p), ...p.generator.plan.guideline.inputs.map((_, k) => `m${k}`), ...(p.generator.hasTreatmentColumn ? ['intervention_given'] : [])];
   if (cols.length > SELECT_LIMIT) throw new Error(`the status table would have ${cols.length} columns (PostgreSQL allows ${SELECT_LIMIT})`);
-  return `CREATE TEMP TABLE ${STATUS_TABLE} AS ${p.generator.chainSql()},\n${p.generator.statusCtes(p.stages)}\nSELECT ${cols.join(', ')} FROM st`;
+  return `CREATE TEMP TABLE ${STATUS_TABLE} AS ${p.generator.statusSql(p.stages)}\nSELECT ${cols.join(', ')} FROM st`;
 }
 
 /** PostgreSQL's limit on the entries of one target list (DuckDB has none); every query stays below it. */

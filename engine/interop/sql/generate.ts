@@ -56,20 +56,28 @@ export class SqlGenerator {
     try { return this.advanceUntimed(); } finally { this.interpreterMs += performance.now() - t0; }
   }
 
-  /** the table the chain starts from (audit_base, then each round's materialized table) */
-  current = 'audit_base';
-  private readonly materialized = new Set<string>();
+  /** which table holds each materialized expression's column (audit_w<round>: pid and that round's columns only) */
+  private readonly home = new Map<string, string>();
   private round = 0;
 
-  /** SQL that materializes every resolved expression into a new table; the chain then starts there. */
-  materialize(): { sql: string; table: string; previous: string } {
+  /**
+   * SQL that materializes the expressions resolved since the last round into a narrow table (pid
+   * and their columns): a round rewrites only what is new, not the row of every column so far.
+   */
+  materialize(): { sql: string; table: string } {
     const table = `audit_w${++this.round}`;
-    const sql = `CREATE TEMP TABLE ${table} AS ${this.chainSql(true)}\nSELECT * FROM lv`;
-    for (const id of this.resolved.keys()) this.materialized.add(id);
-    const previous = this.current;
-    this.current = table;
-    return { sql, table, previous };
+    const fresh = [...this.resolved.keys()].filter((id) => !this.home.has(id));
+    const sql = `CREATE TEMP TABLE ${table} AS ${this.chainSql(true)}\nSELECT pid${fresh.map((id) => `, ${this.readColumn.get(id)!}`).join('')} FROM lv`;
+    for (const id of fresh) this.home.set(id, table);
+    this.roundSql.push(`CREATE TEMP TABLE ${table} AS ${sql.slice(`CREATE TEMP TABLE ${table} AS `.length)}`);
+    return { sql, table };
   }
+
+  /** the statements materialize() gave, in order (for --sql) */
+  readonly roundSql: string[] = [];
+
+  /** every table materialize() has created (the caller drops them when the statuses are in) */
+  get roundTables(): string[] { return Array.from({ length: this.round }, (_, i) => `audit_w${i + 1}`); }
 
   /** discovered tables the caller must create (k BIGINT, v SMALLINT) before the next query */
   pending: { table: string; rows: [number, number][] }[] = [];
@@ -113,7 +121,7 @@ export class SqlGenerator {
     const need = this.advance();
     if (!need.length) return undefined;
     const keys = need.map((e) => this.keyOf(e, stridesOf(e.reads.map((r) => this.domainOf(r)!))));
-    const sql = `${this.chainSql(true)}\nSELECT ${keys.map((k, i) => `${k} AS k${i}`).join(', ')} FROM lv GROUP BY GROUPING SETS (${keys.map((k) => `(${k})`).join(', ')})`;
+    const sql = `${this.chainSql(true, need.flatMap((e) => e.reads.map((r) => this.colOf(r))))}\nSELECT ${keys.map((k, i) => `${k} AS k${i}`).join(', ')} FROM lv GROUP BY GROUPING SETS (${keys.map((k) => `(${k})`).join(', ')})`;
     return { sql, exprs: need };
   }
 
@@ -281,23 +289,40 @@ export class SqlGenerator {
     return `WITH RECURSIVE ${ctes.join(',\n')}\nSELECT ${cols.join(', ')} FROM ${prev} ${joins.join(' ')}`;
   }
 
-  /** The lookups, level by level, over the table `audit_base`: `WITH ... lv AS (...)` (open, for a final SELECT). */
-  chainSql(onlyResolved = false): string {
+  /** The table holding a column: audit_base for the leaves, a round's table for a materialized expression. */
+  private tableOf(column: string): string {
+    return this.homeByColumn.get(column) ?? 'audit_base';
+  }
+
+  private get homeByColumn(): Map<string, string> {
+    const m = new Map<string, string>();
+    for (const [id, t] of this.home) m.set(this.readColumn.get(id)!, t);
+    return m;
+  }
+
+  /**
+   * The lookups, level by level, of the expressions not materialized yet: `WITH src AS (...), ...
+   * lv AS (...)` (open, for a final SELECT). `src` reads only the columns these lookups and `keep`
+   * need, from audit_base and the round tables that hold them (joined on pid).
+   */
+  chainSql(onlyResolved = false, keep: readonly string[] = []): string {
     const levels = new Map<string, number>();
     const byLevel: string[][] = [];
     const joinsByLevel: string[][] = [];
-    const values: string[] = [];
+    const computed = new Set<string>();
+    const external = new Set<string>(keep);
     for (const e of this.exprs) {
-      if (this.materialized.has(e.id)) continue;
+      if (this.home.has(e.id)) continue;
       const r = this.resolved.get(e.id);
       if (!r) { if (onlyResolved) continue; throw new Error(`${e.id} is not resolved`); }
+      for (const x of e.reads) if (!computed.has(x)) external.add(this.colOf(x));
+      computed.add(e.id);
       const lv = 1 + Math.max(0, ...e.reads.map((x) => levels.get(x) ?? 0));
       levels.set(e.id, lv);
       (byLevel[lv] ??= []).push(e.id);
       const key = this.keyOf(e, r.strides);
       const c = this.readColumn.get(e.id)!;
       if (r.table) {
-        values[byLevel[lv].length - 1] = '';
         (joinsByLevel[lv] ??= []);
         byLevel[lv][byLevel[lv].length - 1] = `${this.lookup(r.table, key)} AS ${c}`;
       } else {
@@ -306,8 +331,12 @@ export class SqlGenerator {
         byLevel[lv][byLevel[lv].length - 1] = `${m}.v AS ${c}`;
       }
     }
-    const ctes: string[] = [];
-    let prev = this.current;
+    external.delete('pid');
+    for (const id of computed) external.delete(this.readColumn.get(id)!);
+    const tables = [...new Set([...external].map((c) => this.tableOf(c)))].filter((t) => t !== 'audit_base');
+    const from = ['audit_base', ...tables.map((t) => `JOIN ${t} ON ${t}.pid = audit_base.pid`)].join(' ');
+    const ctes: string[] = [`src AS (SELECT audit_base.pid AS pid${[...external].map((c) => `, ${this.tableOf(c)}.${c} AS ${c}`).join('')} FROM ${from})`];
+    let prev = 'src';
     for (let lv = 1; lv < byLevel.length; lv++) {
       if (!byLevel[lv]?.length) continue;
       const name = `l${lv}`;
@@ -318,9 +347,9 @@ export class SqlGenerator {
         // the lookups of discovered tables joined on a narrow row (pid and the key columns), then
         // one join back: chaining the joins on the wide row copied every column once per join
         const looked = byLevel[lv].filter((x) => / AS t\d+$/.test(x) && x.startsWith('m_t'));
-        const computed = byLevel[lv].filter((x) => !looked.includes(x));
+        const rest = byLevel[lv].filter((x) => !looked.includes(x));
         ctes.push(`${name}j AS (SELECT q.pid AS pid, ${looked.join(', ')} FROM ${prev} AS q ${joins.join(' ')})`);
-        ctes.push(`${name} AS (SELECT ${prev}.*, ${[...computed, ...looked.map((x) => `${name}j.${x.split(' AS ')[1]}`)].join(', ')} FROM ${prev} JOIN ${name}j ON ${name}j.pid = ${prev}.pid)`);
+        ctes.push(`${name} AS (SELECT ${prev}.*, ${[...rest, ...looked.map((x) => `${name}j.${x.split(' AS ')[1]}`)].join(', ')} FROM ${prev} JOIN ${name}j ON ${name}j.pid = ${prev}.pid)`);
       }
       prev = name;
     }
@@ -388,13 +417,13 @@ export class SqlGenerator {
     return { stages: [pops.length ? pops : ['0 AS ps_none'], clausesSql, rulesSql], layout };
   }
 
-  /** CTEs sa, sb, st over `from`: the status columns (st has every column of `from` too). */
-  statusCtes(stages: string[][], from = 'lv'): string {
+  /** The chain and the CTEs sa, sb, st: the status columns (st has pid, each input's absence, the treatment given and what the statuses read too). */
+  statusSql(stages: string[][]): string {
     // only what the statuses and counts read (PostgreSQL allows at most 1664 columns in a select list)
     const used = new Set<string>();
     for (const r of this.plan.rules) { if (r.population) used.add(this.readColumn.get(r.population)!); for (const c of r.clauses) { used.add(this.readColumn.get(c.when.id)!); for (const o of c.options) if (o.when) used.add(this.readColumn.get(o.when.id)!); } }
     const keep = ['pid', ...this.plan.guideline.inputs.map((_, i) => `m${i}`), ...(this.columns.has('intervention_given') ? ['intervention_given'] : []), ...used];
-    return `sa AS (SELECT ${keep.map((c) => `${from}.${c}`).join(', ')}, ${stages[0].join(', ')} FROM ${from}),\nsb AS (SELECT sa.*, ${stages[1].join(', ')} FROM sa),\nst AS (SELECT sb.*, ${stages[2].join(', ')} FROM sb)`;
+    return `${this.chainSql(false, keep)},\nsa AS (SELECT ${keep.map((c) => `lv.${c}`).join(', ')}, ${stages[0].join(', ')} FROM lv),\nsb AS (SELECT sa.*, ${stages[1].join(', ')} FROM sa),\nst AS (SELECT sb.*, ${stages[2].join(', ')} FROM sb)`;
   }
 }
 
