@@ -140,8 +140,8 @@ export async function insertRows(db: Database, columns: string[], rows: Record<s
 export interface AuditResult extends AuditCounts { guideline: { id: string; version: string }; database: string; rounds: number; seconds: number }
 
 /** Audit the table `patients` already loaded in `db`. */
-export async function auditLoaded(db: Database, g: Guideline, columns: string[]): Promise<{ counts: AuditCounts; prepared: Prepared }> {
-  const prepared = await prepareAudit(g, db.dialect, columns, db.query);
+export async function auditLoaded(db: Database, g: Guideline, columns: string[], options: { unrollMax?: number } = {}): Promise<{ counts: AuditCounts; prepared: Prepared }> {
+  const prepared = await prepareAudit(g, db.dialect, columns, db.query, 'patients', options);
   await db.query(`DROP TABLE IF EXISTS ${STATUS_TABLE}`);
   await db.query(statusTableSql(prepared));
   const { sqls, read } = countsSql(g, prepared, columns.includes('intervention_given'));

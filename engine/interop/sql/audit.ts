@@ -22,8 +22,16 @@ export function planOf(g: Guideline): Plan {
  * Build `audit_base` from the table `table` (a `pid` column and one column per input present)
  * and resolve every table. After this, `statusSql` are the status columns over `lv`.
  */
-export async function prepareAudit(g: Guideline, dialect: Dialect, columns: readonly string[], query: Query, table = 'patients'): Promise<Prepared> {
+export async function prepareAudit(g: Guideline, dialect: Dialect, columns: readonly string[], query: Query, table = 'patients', options: { unrollMax?: number } = {}): Promise<Prepared> {
   const generator = new SqlGenerator(planOf(g), dialect, columns);
+  if (options.unrollMax !== undefined) generator.unrollMax = options.unrollMax;
+  // the longest list of each list fact: short ones are read in fixed positions, their folds unrolled
+  const lists = g.inputs.filter((i) => i.type === 'list' && columns.includes(i.id)).map((i) => i.id);
+  if (lists.length) {
+    const len = (c: string) => (dialect === 'duckdb' ? `json_array_length(${quoteIdent(c)})` : `jsonb_array_length(CAST(${quoteIdent(c)} AS jsonb))`);
+    const [row] = await query(`SELECT ${lists.map((c, i) => `max(${len(c)}) AS n${i}`).join(', ')} FROM ${table}`);
+    lists.forEach((c, i) => generator.listLengths.set(c, Number(row[`n${i}`] ?? 0)));
+  }
   await query('DROP TABLE IF EXISTS audit_base');
   await query(`CREATE TEMP TABLE audit_base AS ${generator.baseSql(table)}`);
   let rounds = 0;
