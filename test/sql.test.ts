@@ -40,6 +40,7 @@ async function differential(db: Database, options: { unrollMax?: number } = {}):
   const mismatches: string[] = [];
   const mismatch = (s: string) => { if (mismatches.length < 10) mismatches.push(s); };
   const tally = new Map<string, number>();
+  const missingTally = new Map<string, number>();
   let arraysChecked = 0;
   for (let from = 1; from <= COUNT; from += PAGE) {
     const rows = await perPatientStatuses(db, prepared, { from, to: from + PAGE - 1 });
@@ -63,6 +64,7 @@ async function differential(db: Database, options: { unrollMax?: number } = {}):
         const got = row[`f${i}`] as string[] | null;
         if (rr.status !== 'undecided') { if (got !== null) mismatch(`patient ${pid} ${r.id}: absent-facts array ${JSON.stringify(got)} on a decided rule`); return; }
         const absent = (ruleInputs.get(r.id) ?? []).filter((f) => facts[pid - 1][f] === undefined);
+        for (const f of absent) missingTally.set(`${r.id}:${f}`, (missingTally.get(`${r.id}:${f}`) ?? 0) + 1);
         if (JSON.stringify([...(got ?? [])]) !== JSON.stringify(absent)) mismatch(`patient ${pid} ${r.id}: SQL absent facts ${JSON.stringify(got)}, expected ${JSON.stringify(absent)}`);
         // the interpreter also names a present list's missing item fields ("list[0].field"): those are not absent facts
         const outside = (rr.missing ?? []).filter((m) => !/[.[]/.test(m) && !absent.includes(m));
@@ -76,6 +78,11 @@ async function differential(db: Database, options: { unrollMax?: number } = {}):
   expect(arraysChecked).toBeGreaterThan(0);
   // the counts queries agree with the per-patient statuses
   for (const [id, c] of Object.entries(counts.rules)) for (const s of STATUS_NAMES) expect(c[s], `${id} ${s}`).toBe(tally.get(`${id}:${s}`) ?? 0);
+  // and the facts most often missing among a rule's undecided patients are those of the arrays, counted
+  for (const [id, c] of Object.entries(counts.rules)) {
+    const want = (ruleInputs.get(id) ?? []).map((fact) => ({ fact, patients: missingTally.get(`${id}:${fact}`) ?? 0 })).filter((m) => m.patients > 0).sort((a, b) => b.patients - a.patients || (a.fact < b.fact ? -1 : 1)).slice(0, 5);
+    expect(c.missing, `${id} missing`).toEqual(want);
+  }
   // every status occurs somewhere: the comparison is not vacuous
   const seen = new Set([...tally.keys()].map((k) => k.split(':')[1]));
   expect([...seen].sort()).toEqual([...STATUS_NAMES].sort());

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import type { Guideline } from '../runtime/index.ts';
-import { columnType, countsSql, prepareAudit, validationSql, type AuditCounts, type Dialect, type Query, perPatientSql, statusTableSql, STATUS_TABLE, type Prepared } from '../interop/index.ts';
+import { columnType, countsSql, prepareAudit, validationSql, type AuditCounts, type Dialect, type Query, perPatientSql, statusViewSql, STATUS_TABLE, type Prepared } from '../interop/index.ts';
 import { renderAuditHtml } from './audit-html.ts';
 
 export interface Database { dialect: Dialect; query: Query; close(): Promise<void> }
@@ -142,8 +142,8 @@ export interface AuditResult extends AuditCounts { guideline: { id: string; vers
 /** Audit the table `patients` already loaded in `db`. */
 export async function auditLoaded(db: Database, g: Guideline, columns: string[], options: { unrollMax?: number } = {}): Promise<{ counts: AuditCounts; prepared: Prepared }> {
   const prepared = await prepareAudit(g, db.dialect, columns, db.query, 'patients', options);
-  await db.query(`DROP TABLE IF EXISTS ${STATUS_TABLE}`);
-  await db.query(statusTableSql(prepared));
+  await db.query(`DROP VIEW IF EXISTS ${STATUS_TABLE}`);
+  await db.query(statusViewSql(prepared));
   const { sqls, read } = countsSql(g, prepared, columns.includes('intervention_given'));
   const row: Record<string, unknown> = {};
   for (const sql of sqls) Object.assign(row, (await db.query(sql))[0]);
@@ -163,7 +163,7 @@ export async function runAudit(g: Guideline, file: string, options: { db?: strin
     const columns = await loadPatients(db, g, file);
     const { counts, prepared } = await auditLoaded(db, g, columns);
     const result: AuditResult = { guideline: { id: g.manifest.id, version: g.manifest.version }, database: target.startsWith('postgres') ? 'postgres' : target, rounds: prepared.rounds, seconds: Math.round((performance.now() - t0) / 10) / 100, ...counts };
-    if (options.sql) writeFileSync(options.sql, `-- base table\nCREATE TEMP TABLE audit_base AS\n${prepared.generator.baseSql()};\n\n-- statuses of every patient\n${statusTableSql(prepared)};\n${perPatientSql(prepared)};\n`);
+    if (options.sql) writeFileSync(options.sql, `-- base table\nCREATE TEMP TABLE audit_base AS\n${prepared.generator.baseSql()};\n\n-- the lookups, one narrow table per discovery round (the discovered tables m_t* are created before each from the data's rows)\n${prepared.generator.roundSql.map((x) => `${x};\n`).join('')}\n-- statuses of every patient (a view)\n${statusViewSql(prepared)};\n${perPatientSql(prepared)};\n`);
     if (options.html) writeFileSync(options.html, renderAuditHtml(g, result));
     if (options.json) io.out(JSON.stringify(result, null, 2) + '\n');
     else io.out(formatAudit(g, result));

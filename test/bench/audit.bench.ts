@@ -11,7 +11,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadGuideline } from '../../engine/node/load.ts';
 import { loadPatients, openDuckdb } from '../../engine/node/audit-command.ts';
-import { countsSql, prepareAudit, STATUS_TABLE, statusTableSql } from '../../engine/interop/index.ts';
+import { countsSql, prepareAudit, STATUS_TABLE, statusViewSql } from '../../engine/interop/index.ts';
 import { patients } from '../generate.ts';
 import { GUIDELINE_DIR } from '../helpers.ts';
 
@@ -59,8 +59,8 @@ try {
   const columns = await loadPatients(db, guideline, file);
   const t1 = performance.now();
   const prepared = await prepareAudit(guideline, db.dialect, columns, db.query);
-  await db.query(`DROP TABLE IF EXISTS ${STATUS_TABLE}`);
-  await db.query(statusTableSql(prepared));
+  await db.query(`DROP VIEW IF EXISTS ${STATUS_TABLE}`);
+  await db.query(statusViewSql(prepared));
   const t2 = performance.now();
   const { sqls, read } = countsSql(guideline, prepared, columns.includes('intervention_given'));
   const row: Record<string, unknown> = {};

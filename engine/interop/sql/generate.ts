@@ -15,6 +15,8 @@ export type StatusName = typeof STATUS_NAMES[number];
 export const STATIC_CAP = 2048;
 /** Longest list read in fixed positions (folds unrolled); longer ones are unnested and folded by a recursive CTE. */
 export const UNROLL_MAX = 12;
+/** Inputs whose absence one BIGINT column holds (bits 0..52: exact as a double too). */
+const ABSENT_BITS = 53;
 
 /** A table for one expression: static (every combination) or discovered (the combinations in the data). */
 interface Resolved { table?: number[]; map?: Map<number, number>; domain: Domain; strides: number[] }
@@ -111,6 +113,21 @@ export class SqlGenerator {
     }
     // only those whose reads are all resolved can be discovered now (they all are: advance resolves in order)
     return need;
+  }
+
+  /** the columns holding each input's absence, ABSENT_BITS inputs to a word */
+  get absenceWords(): string[] {
+    return Array.from({ length: Math.ceil(this.plan.guideline.inputs.length / ABSENT_BITS) }, (_, w) => `mw${w}`);
+  }
+
+  /** whether the k-th input (in the guideline's order) is absent: a test of its bit */
+  absent(k: number): string {
+    return `((mw${Math.floor(k / ABSENT_BITS)} & CAST(${2 ** (k % ABSENT_BITS)} AS BIGINT)) <> 0)`;
+  }
+
+  /** the word and bit of the k-th input's absence */
+  absentBit(k: number): { word: number; bit: number } {
+    return { word: Math.floor(k / ABSENT_BITS), bit: k % ABSENT_BITS };
   }
 
   /** whether the patient table has the treatment given (`intervention_given`) */
@@ -360,7 +377,11 @@ export class SqlGenerator {
       this.leafColumn.set(`__present__${n}`, c);
     }
     // absence of every input (for the most frequent missing facts) and the treatment given
-    g.inputs.forEach((i, k) => cols.push(`(${prev}.${quoteIdent(i.id)} IS NULL) AS m${k}`));
+    // packed ABSENT_BITS to a BIGINT word: a few columns to write and read instead of one per input
+    for (let w = 0; w * ABSENT_BITS < g.inputs.length; w++) {
+      const bits = g.inputs.slice(w * ABSENT_BITS, (w + 1) * ABSENT_BITS).map((i, b) => `(CASE WHEN ${prev}.${quoteIdent(i.id)} IS NULL THEN CAST(${2 ** b} AS BIGINT) ELSE CAST(0 AS BIGINT) END)`);
+      cols.push(`(${bits.join(' + ')}) AS mw${w}`);
+    }
     if (this.columns.has('intervention_given')) cols.push(`${prev}."intervention_given" AS intervention_given`);
     return `WITH RECURSIVE ${ctes.join(',\n')}\nSELECT ${cols.join(', ')} FROM ${prev} ${joins.join(' ')}`;
   }
@@ -498,7 +519,7 @@ export class SqlGenerator {
     // only what the statuses and counts read (PostgreSQL allows at most 1664 columns in a select list)
     const used = new Set<string>();
     for (const r of this.plan.rules) { if (r.population) used.add(this.readColumn.get(r.population)!); for (const c of r.clauses) { used.add(this.readColumn.get(c.when.id)!); for (const o of c.options) if (o.when) used.add(this.readColumn.get(o.when.id)!); } }
-    const keep = ['pid', ...this.plan.guideline.inputs.map((_, i) => `m${i}`), ...(this.columns.has('intervention_given') ? ['intervention_given'] : []), ...used];
+    const keep = ['pid', ...this.absenceWords, ...(this.columns.has('intervention_given') ? ['intervention_given'] : []), ...used];
     return `${this.chainSql(false, keep)},\nsa AS (SELECT ${keep.map((c) => `lv.${c}`).join(', ')}, ${stages[0].join(', ')} FROM lv),\nsb AS (SELECT sa.*, ${stages[1].join(', ')} FROM sa),\nst AS (SELECT sb.*, ${stages[2].join(', ')} FROM sb)`;
   }
 }
