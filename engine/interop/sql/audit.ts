@@ -53,8 +53,14 @@ export async function prepareAudit(g: Guideline, dialect: Dialect, columns: read
     generator.resolveDiscovered(d.exprs, await query(d.sql));
     for (const t of generator.pending.splice(0)) {
       await query(`DROP TABLE IF EXISTS ${t.table}`);
-      await query(`CREATE TEMP TABLE ${t.table} (k BIGINT PRIMARY KEY, v SMALLINT)`);
-      for (let i = 0; i < t.rows.length; i += 2000) await query(`INSERT INTO ${t.table} VALUES ${t.rows.slice(i, i + 2000).map(([k, v]) => `(${k}, ${v})`).join(', ')}`);
+      // keys unique by construction (no index to maintain); the rows as two array constants, unnested
+      // side by side: one string to cast rather than thousands of VALUES rows to parse
+      await query(`CREATE TEMP TABLE ${t.table} (k BIGINT, v SMALLINT)`);
+      const array = (xs: number[], type: string) => (dialect === 'duckdb' ? `CAST('[${xs.join(',')}]' AS ${type}[])` : `CAST('{${xs.join(',')}}' AS ${type}[])`);
+      for (let i = 0; i < t.rows.length; i += 50000) {
+        const rows = t.rows.slice(i, i + 50000);
+        await query(`INSERT INTO ${t.table} SELECT unnest(${array(rows.map((r) => r[0]), 'BIGINT')}), unnest(${array(rows.map((r) => r[1]), 'SMALLINT')})`);
+      }
     }
   }
   await step();
