@@ -4,7 +4,8 @@
 // the guideline, so a changed dictionary makes a new file), as JSON lines and, converted once by
 // DuckDB, as Parquet. The timed audit reads the Parquet file (AUDIT_BENCH_FORMAT=jsonl reads the
 // JSON lines instead) and reports each phase: load (read, type, validate), compute (base table,
-// discovery rounds with the interpreter's tables, the status table) and aggregate (the counts).
+// discovery rounds with the interpreter's tables, the status view) and aggregate (the counts: the
+// pass over the status view, which computes the statuses as it goes).
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';

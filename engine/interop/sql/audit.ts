@@ -1,6 +1,7 @@
-// Running the generated SQL: the base table, the discovery rounds (the combinations of large
-// tables that occur in the data, evaluated by the interpreter), then one query for the counts
-// (or one for every patient's statuses). Database-agnostic: the caller passes `query`.
+// Running the generated SQL: the longest lists, the base table, the discovery rounds (the
+// combinations of large tables that occur in the data, evaluated by the interpreter; each round a
+// narrow table), then the status view and one pass over it for the counts (or pages of every
+// patient's statuses). Database-agnostic: the caller passes `query`.
 import type { Guideline, InputDef } from '../../runtime/index.ts';
 import { SqlGenerator, STATUS_NAMES, type ResultLayout, type StatusName } from './generate.ts';
 import { planGuideline, rootReads, type Plan } from './plan.ts';
@@ -20,7 +21,7 @@ export function planOf(g: Guideline): Plan {
 
 /**
  * Build `audit_base` from the table `table` (a `pid` column and one column per input present)
- * and resolve every table. After this, `statusSql` are the status columns over `lv`.
+ * and resolve every table. After this, statusViewSql() gives the status view.
  */
 export async function prepareAudit(g: Guideline, dialect: Dialect, columns: readonly string[], query: Query, table = 'patients', options: { unrollMax?: number } = {}): Promise<Prepared> {
   const generator = new SqlGenerator(planOf(g), dialect, columns);
