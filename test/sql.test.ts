@@ -29,13 +29,18 @@ writeFileSync(file, facts.map((f) => JSON.stringify(f)).join('\n') + '\n');
 const PAGE = 2000;
 const ruleInputs = inputsOfRules(guideline);
 
-async function differential(db: Database): Promise<void> {
+async function differential(db: Database, options: { unrollMax?: number } = {}): Promise<void> {
   const columns = await loadPatients(db, guideline, file);
-  const { prepared, counts } = await auditLoaded(db, guideline, columns);
+  const { prepared, counts } = await auditLoaded(db, guideline, columns, options);
+  // the form the lists were read in: fixed positions with unrolled folds, or unnested with recursive folds
+  const base = prepared.generator.baseSql();
+  expect(/fold\d+\(pid/.test(base), 'recursive folds').toBe(options.unrollMax === 0);
+  expect(/fd\d+_3 AS/.test(base), 'folds unrolled to 3 items').toBe(options.unrollMax !== 0);
   let rowCount = 0;
   const mismatches: string[] = [];
   const mismatch = (s: string) => { if (mismatches.length < 10) mismatches.push(s); };
   const tally = new Map<string, number>();
+  const missingTally = new Map<string, number>();
   let arraysChecked = 0;
   for (let from = 1; from <= COUNT; from += PAGE) {
     const rows = await perPatientStatuses(db, prepared, { from, to: from + PAGE - 1 });
@@ -59,6 +64,7 @@ async function differential(db: Database): Promise<void> {
         const got = row[`f${i}`] as string[] | null;
         if (rr.status !== 'undecided') { if (got !== null) mismatch(`patient ${pid} ${r.id}: absent-facts array ${JSON.stringify(got)} on a decided rule`); return; }
         const absent = (ruleInputs.get(r.id) ?? []).filter((f) => facts[pid - 1][f] === undefined);
+        for (const f of absent) missingTally.set(`${r.id}:${f}`, (missingTally.get(`${r.id}:${f}`) ?? 0) + 1);
         if (JSON.stringify([...(got ?? [])]) !== JSON.stringify(absent)) mismatch(`patient ${pid} ${r.id}: SQL absent facts ${JSON.stringify(got)}, expected ${JSON.stringify(absent)}`);
         // the interpreter also names a present list's missing item fields ("list[0].field"): those are not absent facts
         const outside = (rr.missing ?? []).filter((m) => !/[.[]/.test(m) && !absent.includes(m));
@@ -72,6 +78,11 @@ async function differential(db: Database): Promise<void> {
   expect(arraysChecked).toBeGreaterThan(0);
   // the counts queries agree with the per-patient statuses
   for (const [id, c] of Object.entries(counts.rules)) for (const s of STATUS_NAMES) expect(c[s], `${id} ${s}`).toBe(tally.get(`${id}:${s}`) ?? 0);
+  // and the facts most often missing among a rule's undecided patients are those of the arrays, counted
+  for (const [id, c] of Object.entries(counts.rules)) {
+    const want = (ruleInputs.get(id) ?? []).map((fact) => ({ fact, patients: missingTally.get(`${id}:${fact}`) ?? 0 })).filter((m) => m.patients > 0).sort((a, b) => b.patients - a.patients || (a.fact < b.fact ? -1 : 1)).slice(0, 5);
+    expect(c.missing, `${id} missing`).toEqual(want);
+  }
   // every status occurs somewhere: the comparison is not vacuous
   const seen = new Set([...tally.keys()].map((k) => k.split(':')[1]));
   expect([...seen].sort()).toEqual([...STATUS_NAMES].sort());
@@ -85,6 +96,15 @@ describe('SQL statuses equal the interpreter', () => {
   it('PostgreSQL (PGlite)', async () => {
     const db = await openPglite();
     try { await differential(db); } finally { await db.close(); }
+  }, 900_000);
+});
+
+// the generated lists have at most 3 items, so both are read in fixed positions above (folds
+// unrolled); here every list is unnested and folded by a recursive CTE, as a longer list would be
+describe('SQL statuses equal the interpreter, lists unnested (longer than UNROLL_MAX)', () => {
+  it.each([['DuckDB', openDuckdb], ['PostgreSQL (PGlite)', openPglite]] as const)('%s', async (_name, open) => {
+    const db = await open();
+    try { await differential(db, { unrollMax: 0 }); } finally { await db.close(); }
   }, 900_000);
 });
 
@@ -200,6 +220,26 @@ describe('guideline audit', () => {
     expect(a.code, a.err).toBe(0);
     expect(b.code, b.err).toBe(0);
     expect(JSON.parse(a.out).rules).toEqual(JSON.parse(b.out).rules);
+  }, 300_000);
+  it('reads Parquet (typed columns read where they lie, numbered by the reader) and gives the same counts as JSON lines', async () => {
+    const jsonFile = join(tmp, 'pq.jsonl');
+    writeFileSync(jsonFile, facts.map((f) => JSON.stringify(f)).join('\n') + '\n');
+    const pq = join(tmp, 'p.parquet');
+    const bad = join(tmp, 'bad.parquet');
+    const db = await openDuckdb();
+    try {
+      await db.query(`COPY (SELECT * FROM read_json('${jsonFile}', format = 'newline_delimited', records = true, sample_size = -1)) TO '${pq}' (FORMAT parquet)`);
+      // a number column stored as text: its third row does not convert
+      await db.query(`COPY (SELECT * FROM (VALUES ('1'), ('2'), ('two')) AS t(ecog)) TO '${bad}' (FORMAT parquet)`);
+    } finally { await db.close(); }
+    const a = await cli(['audit', pq, '--json', '--dir', GUIDELINE_DIR]);
+    const b = await cli(['audit', jsonFile, '--json', '--dir', GUIDELINE_DIR]);
+    expect(a.code, a.err).toBe(0);
+    expect(JSON.parse(a.out).patients).toBe(60);
+    expect(JSON.parse(a.out).rules).toEqual(JSON.parse(b.out).rules);
+    const c = await cli(['audit', bad, '--dir', GUIDELINE_DIR]);
+    expect(c.code).toBe(2);
+    expect(c.err).toMatch(/row 3, field "ecog": "two" is not a number/);
   }, 300_000);
   it('a malformed row gives an error naming the row and the field', async () => {
     const file = join(tmp, 'bad.jsonl');

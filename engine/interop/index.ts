@@ -10,5 +10,5 @@ export { exportCpg, JSON_LOGIC_LANGUAGE, TERMINOLOGY_REVIEW_TAG } from './fhir-c
 export { exportQuestionnaire, questionnaireAnswers, clinicianInputs, questionnaireUrl } from './questionnaire.ts';
 export { planGuideline, SqlTranslationError, type Plan } from './sql/plan.ts';
 export { SqlGenerator, STATUS_NAMES, STATIC_CAP, type StatusName, type ResultLayout } from './sql/generate.ts';
-export { prepareAudit, perPatientSql, statusTableSql, STATUS_TABLE, SELECT_LIMIT, countsSql, validationSql, columnType, inputsOfRules, planOf, type Query, type Prepared, type AuditCounts } from './sql/audit.ts';
+export { prepareAudit, perPatientSql, statusViewSql, STATUS_TABLE, SELECT_LIMIT, countsSql, validationSql, columnType, inputsOfRules, planOf, type Query, type Prepared, type AuditCounts } from './sql/audit.ts';
 export type { Dialect } from './sql/translate.ts';

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import type { Guideline } from '../runtime/index.ts';
-import { columnType, countsSql, prepareAudit, validationSql, type AuditCounts, type Dialect, type Query, perPatientSql, statusTableSql, STATUS_TABLE, type Prepared } from '../interop/index.ts';
+import { columnType, countsSql, prepareAudit, validationSql, type AuditCounts, type Dialect, type Query, perPatientSql, statusViewSql, STATUS_TABLE, type Prepared } from '../interop/index.ts';
 import { renderAuditHtml } from './audit-html.ts';
 
 export interface Database { dialect: Dialect; query: Query; close(): Promise<void> }
@@ -84,23 +84,34 @@ export async function loadPatients(db: Database, g: Guideline, file: string): Pr
       const t = columnType(input) === 'DOUBLE PRECISION' ? 'DOUBLE' : columnType(input);
       return `TRY_CAST(${ext === '.csv' ? `NULLIF(${raw}, '')` : raw} AS ${t}) AS "${c}"`;
     });
-    const badType = columns.filter((c) => inputs.get(c) && inputs.get(c)!.type !== 'list').map((c) => {
-      const t = columnType(inputs.get(c)!) === 'DOUBLE PRECISION' ? 'DOUBLE' : columnType(inputs.get(c)!);
+    // a column already of its type needs no check (Parquet's typed columns)
+    const target = (c: string) => (columnType(inputs.get(c)!) === 'DOUBLE PRECISION' ? 'DOUBLE' : columnType(inputs.get(c)!));
+    const typedAlready = (c: string) => ext === '.parquet' && (present.get(c) === target(c) || (target(c) === 'DOUBLE' && /^(DOUBLE|FLOAT|REAL|DECIMAL.*|(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?))$/.test(present.get(c) ?? '')));
+    const badType = columns.filter((c) => inputs.get(c) && inputs.get(c)!.type !== 'list' && !typedAlready(c)).map((c) => {
       const raw = ext === '.csv' ? `NULLIF(src."${c}", '')` : `src."${c}"`;
-      return `SELECT pid, '${c}' AS field, CAST(${raw} AS VARCHAR) AS value FROM src WHERE ${raw} IS NOT NULL AND TRY_CAST(${raw} AS ${t}) IS NULL`;
+      return `SELECT pid, '${c}' AS field, CAST(${raw} AS VARCHAR) AS value FROM src WHERE ${raw} IS NOT NULL AND TRY_CAST(${raw} AS ${target(c)}) IS NULL`;
     });
-    const srcSql = `SELECT row_number() OVER () AS pid, * FROM ${reader}`;
+    // Parquet is read where it lies (twice at most: it is columnar and numbered in parallel by the
+    // reader); JSON lines and CSV are parsed once into a numbered table
+    const parquet = ext === '.parquet';
+    const srcSql = parquet ? `SELECT file_row_number + 1 AS pid, * EXCLUDE (file_row_number) FROM read_parquet(${lit}, file_row_number = true)` : `SELECT row_number() OVER () AS pid, * FROM ${reader}`;
+    const src = parquet ? `(${srcSql}) AS src` : 'src';
     try {
-      await duck.query(`CREATE OR REPLACE TABLE src AS ${srcSql}`);
+      if (!parquet) await duck.query(`CREATE OR REPLACE TABLE src AS ${srcSql}`);
     } catch (e) {
       throw new AuditError(`${file}: could not read: ${(e as Error).message.split('\n')[0]}`);
     }
     if (badType.length) {
-      const bad = await duck.query(`${badType.join(' UNION ALL ')} ORDER BY pid LIMIT 1`);
+      const bad = await duck.query(`${badType.map((b) => b.replace(/FROM src WHERE/, `FROM ${src} WHERE`)).join(' UNION ALL ')} ORDER BY pid LIMIT 1`);
       if (bad.length) throw new AuditError(`${file}: row ${bad[0].pid}, field "${bad[0].field}": ${JSON.stringify(bad[0].value)} is not a ${inputs.get(String(bad[0].field))!.type}`);
     }
-    await duck.query(`CREATE OR REPLACE TABLE patients AS SELECT pid, ${typed.join(', ')} FROM src`);
-    await duck.query('DROP TABLE src');
+    try {
+      await duck.query(`CREATE OR REPLACE TABLE patients AS SELECT pid, ${typed.join(', ')} FROM ${src}`);
+    } catch (e) {
+      if (!parquet) throw e;
+      throw new AuditError(`${file}: could not read: ${(e as Error).message.split('\n')[0]}`);
+    }
+    if (!parquet) await duck.query('DROP TABLE src');
     const invalid = await duck.query(validationSql(g, 'duckdb', columns));
     if (invalid.length) {
       const b = invalid[0];
@@ -140,10 +151,10 @@ export async function insertRows(db: Database, columns: string[], rows: Record<s
 export interface AuditResult extends AuditCounts { guideline: { id: string; version: string }; database: string; rounds: number; seconds: number }
 
 /** Audit the table `patients` already loaded in `db`. */
-export async function auditLoaded(db: Database, g: Guideline, columns: string[]): Promise<{ counts: AuditCounts; prepared: Prepared }> {
-  const prepared = await prepareAudit(g, db.dialect, columns, db.query);
-  await db.query(`DROP TABLE IF EXISTS ${STATUS_TABLE}`);
-  await db.query(statusTableSql(prepared));
+export async function auditLoaded(db: Database, g: Guideline, columns: string[], options: { unrollMax?: number } = {}): Promise<{ counts: AuditCounts; prepared: Prepared }> {
+  const prepared = await prepareAudit(g, db.dialect, columns, db.query, 'patients', options);
+  await db.query(`DROP VIEW IF EXISTS ${STATUS_TABLE}`);
+  await db.query(statusViewSql(prepared));
   const { sqls, read } = countsSql(g, prepared, columns.includes('intervention_given'));
   const row: Record<string, unknown> = {};
   for (const sql of sqls) Object.assign(row, (await db.query(sql))[0]);
@@ -163,7 +174,7 @@ export async function runAudit(g: Guideline, file: string, options: { db?: strin
     const columns = await loadPatients(db, g, file);
     const { counts, prepared } = await auditLoaded(db, g, columns);
     const result: AuditResult = { guideline: { id: g.manifest.id, version: g.manifest.version }, database: target.startsWith('postgres') ? 'postgres' : target, rounds: prepared.rounds, seconds: Math.round((performance.now() - t0) / 10) / 100, ...counts };
-    if (options.sql) writeFileSync(options.sql, `-- base table\nCREATE TEMP TABLE audit_base AS\n${prepared.generator.baseSql()};\n\n-- statuses of every patient\n${statusTableSql(prepared)};\n${perPatientSql(prepared)};\n`);
+    if (options.sql) writeFileSync(options.sql, `-- base table\nCREATE TEMP TABLE audit_base AS\n${prepared.generator.baseSql()};\n\n-- the lookups, one narrow table per discovery round (the discovered tables m_t* are created before each from the data's rows)\n${prepared.generator.roundSql.map((x) => `${x};\n`).join('')}\n-- statuses of every patient (a view)\n${statusViewSql(prepared)};\n${perPatientSql(prepared)};\n`);
     if (options.html) writeFileSync(options.html, renderAuditHtml(g, result));
     if (options.json) io.out(JSON.stringify(result, null, 2) + '\n');
     else io.out(formatAudit(g, result));

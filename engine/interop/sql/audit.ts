@@ -1,6 +1,7 @@
-// Running the generated SQL: the base table, the discovery rounds (the combinations of large
-// tables that occur in the data, evaluated by the interpreter), then one query for the counts
-// (or one for every patient's statuses). Database-agnostic: the caller passes `query`.
+// Running the generated SQL: the longest lists, the base table, the discovery rounds (the
+// combinations of large tables that occur in the data, evaluated by the interpreter; each round a
+// narrow table), then the status view and one pass over it for the counts (or pages of every
+// patient's statuses). Database-agnostic: the caller passes `query`.
 import type { Guideline, InputDef } from '../../runtime/index.ts';
 import { SqlGenerator, STATUS_NAMES, type ResultLayout, type StatusName } from './generate.ts';
 import { planGuideline, rootReads, type Plan } from './plan.ts';
@@ -20,10 +21,20 @@ export function planOf(g: Guideline): Plan {
 
 /**
  * Build `audit_base` from the table `table` (a `pid` column and one column per input present)
- * and resolve every table. After this, `statusSql` are the status columns over `lv`.
+ * and resolve every table. After this, statusViewSql() gives the status view.
  */
-export async function prepareAudit(g: Guideline, dialect: Dialect, columns: readonly string[], query: Query, table = 'patients'): Promise<Prepared> {
+export async function prepareAudit(g: Guideline, dialect: Dialect, columns: readonly string[], query: Query, table = 'patients', options: { unrollMax?: number } = {}): Promise<Prepared> {
   const generator = new SqlGenerator(planOf(g), dialect, columns);
+  if (options.unrollMax !== undefined) generator.unrollMax = options.unrollMax;
+  // the longest list of each list fact: short ones are read in fixed positions, their folds unrolled
+  const lists = g.inputs.filter((i) => i.type === 'list' && columns.includes(i.id)).map((i) => i.id);
+  if (lists.length) {
+    const len = (c: string) => (dialect === 'duckdb' ? `json_array_length(${quoteIdent(c)})` : `jsonb_array_length(CAST(${quoteIdent(c)} AS jsonb))`);
+    const [row] = await query(`SELECT ${lists.map((c, i) => `max(${len(c)}) AS n${i}`).join(', ')} FROM ${table}`);
+    lists.forEach((c, i) => generator.listLengths.set(c, Number(row[`n${i}`] ?? 0)));
+  }
+  // the status view of an earlier audit reads the tables made again here (PostgreSQL refuses to drop them under it)
+  await query(`DROP VIEW IF EXISTS ${STATUS_TABLE}`);
   await query('DROP TABLE IF EXISTS audit_base');
   await query(`CREATE TEMP TABLE audit_base AS ${generator.baseSql(table)}`);
   let rounds = 0;
@@ -31,7 +42,6 @@ export async function prepareAudit(g: Guideline, dialect: Dialect, columns: read
     const m = generator.materialize();
     await query(`DROP TABLE IF EXISTS ${m.table}`);
     await query(m.sql);
-    await query(`DROP TABLE ${m.previous}`);
   };
   for (;;) {
     const d = generator.nextDiscovery();
@@ -44,8 +54,14 @@ export async function prepareAudit(g: Guideline, dialect: Dialect, columns: read
     generator.resolveDiscovered(d.exprs, await query(d.sql));
     for (const t of generator.pending.splice(0)) {
       await query(`DROP TABLE IF EXISTS ${t.table}`);
-      await query(`CREATE TEMP TABLE ${t.table} (k BIGINT PRIMARY KEY, v SMALLINT)`);
-      for (let i = 0; i < t.rows.length; i += 2000) await query(`INSERT INTO ${t.table} VALUES ${t.rows.slice(i, i + 2000).map(([k, v]) => `(${k}, ${v})`).join(', ')}`);
+      // keys unique by construction (no index to maintain); the rows as two array constants, unnested
+      // side by side: one string to cast rather than thousands of VALUES rows to parse
+      await query(`CREATE TEMP TABLE ${t.table} (k BIGINT, v SMALLINT)`);
+      const array = (xs: number[], type: string) => (dialect === 'duckdb' ? `CAST('[${xs.join(',')}]' AS ${type}[])` : `CAST('{${xs.join(',')}}' AS ${type}[])`);
+      for (let i = 0; i < t.rows.length; i += 50000) {
+        const rows = t.rows.slice(i, i + 50000);
+        await query(`INSERT INTO ${t.table} SELECT unnest(${array(rows.map((r) => r[0]), 'BIGINT')}), unnest(${array(rows.map((r) => r[1]), 'SMALLINT')})`);
+      }
     }
   }
   await step();
@@ -53,24 +69,27 @@ export async function prepareAudit(g: Guideline, dialect: Dialect, columns: read
   return { generator, layout, stages, rounds };
 }
 
-/** The table every patient's statuses are materialized in (counts and per-patient rows read it). */
+/**
+ * The view of every patient's statuses (counts and per-patient rows read it): never materialized,
+ * since the counts are one pass over it (two on PostgreSQL) and a page of patients reads only
+ * their rows (the pid filter reaches the tables' scans).
+ */
 export const STATUS_TABLE = 'audit_status';
 
 /**
- * Create the status table: pid, the r<i>/c<i>/o<i> codes, each input's absence (m<k>) and the
- * treatment given. Its select list is about 3 columns per rule plus one per input, well below
- * PostgreSQL's 1,664-entry limit for this guideline (checked: a wider one is an error, not a
- * silent truncation).
+ * The status view: pid, the r<i>/c<i>/o<i> codes, the absence words (mw<w>) and the treatment
+ * given. Its select list is about 3 columns per rule plus a few, well below PostgreSQL's
+ * 1,664-entry limit for this guideline (checked: a wider one is an error, not a silent truncation).
  */
-export function statusTableSql(p: Prepared): string {
-  const cols = ['pid', ...statusColumnNames(p), ...p.generator.plan.guideline.inputs.map((_, k) => `m${k}`), ...(p.generator.hasTreatmentColumn ? ['intervention_given'] : [])];
-  if (cols.length > SELECT_LIMIT) throw new Error(`the status table would have ${cols.length} columns (PostgreSQL allows ${SELECT_LIMIT})`);
-  return `CREATE TEMP TABLE ${STATUS_TABLE} AS ${p.generator.chainSql()},\n${p.generator.statusCtes(p.stages)}\nSELECT ${cols.join(', ')} FROM st`;
+export function statusViewSql(p: Prepared): string {
+  const cols = ['pid', ...statusColumnNames(p), ...p.generator.absenceWords, ...(p.generator.hasTreatmentColumn ? ['intervention_given'] : [])];
+  if (cols.length > SELECT_LIMIT) throw new Error(`the status view would have ${cols.length} columns (PostgreSQL allows ${SELECT_LIMIT})`);
+  return `CREATE TEMP VIEW ${STATUS_TABLE} AS ${p.generator.statusSql(p.stages)}\nSELECT ${cols.join(', ')} FROM st`;
 }
 
 /** PostgreSQL's limit on the entries of one target list (DuckDB has none); every query stays below it. */
 export const SELECT_LIMIT = 1664;
-/** Aggregates per counts query: well below SELECT_LIMIT. */
+/** Aggregates per counts query on PostgreSQL: well below SELECT_LIMIT (DuckDB has them all in one pass). */
 const AGGREGATES_PER_QUERY = 1000;
 
 function statusColumnNames(p: Prepared): string[] {
@@ -88,7 +107,7 @@ export function perPatientSql(p: Prepared, pids?: { from: number; to: number }):
   const inputIndex = new Map(g.inputs.map((i, k) => [i.id, k]));
   const ruleInputs = inputsOfRules(g);
   const arrays = p.layout.rules.map((r, i) => {
-    const elems = (ruleInputs.get(r.id) ?? []).map((f) => `CASE WHEN m${inputIndex.get(f)} THEN ${sqlString(f)} END`);
+    const elems = (ruleInputs.get(r.id) ?? []).map((f) => `CASE WHEN ${p.generator.absent(inputIndex.get(f)!)} THEN ${sqlString(f)} END`);
     return `CASE WHEN ${r.column} = 2 THEN ${nonNullArray(p.generator.dialect, elems)} END AS f${i}`;
   });
   const cols = ['pid', ...statusColumnNames(p), ...arrays];
@@ -139,16 +158,35 @@ export function countsSql(g: Guideline, p: Prepared, withConcordance: boolean): 
   const inputIndex = new Map(g.inputs.map((i, k) => [i.id, k]));
   const ruleInputs = inputsOfRules(g);
   const aggs: string[] = ['count(*) AS n'];
+  // per rule and absence word, that word where the rule is undecided (0 elsewhere): its bits count the missing facts
+  const masked: string[] = [];
   const readers: ((row: Record<string, unknown>, out: AuditCounts) => void)[] = [];
   const num = (x: unknown) => Number(x ?? 0);
   let k = 0;
   for (const r of p.layout.rules) {
-    const counts = (col: string) => STATUS_NAMES.map((_, s) => { const a = `q${k++}`; aggs.push(`sum(CASE WHEN ${col} = ${s} THEN 1 ELSE 0 END) AS ${a}`); return a; });
+    // a status column's four counts from three sums of powers of its code (0-3) and the patient
+    // count: plain integer sums, cheaper than one CASE per status and column
+    const counts = (col: string) => [1, 2, 3].map((e) => { const a = `q${k++}`; aggs.push(`sum(${Array(e).fill(col).join(' * ')}) AS ${a}`); return a; });
     const ra = counts(r.column);
     const ca = r.clauses.map((c) => ({ id: c.id, a: counts(c.column) }));
-    const ma = (ruleInputs.get(r.id) ?? []).map((f) => { const a = `q${k++}`; aggs.push(`sum(CASE WHEN ${r.column} = 2 AND m${inputIndex.get(f)} THEN 1 ELSE 0 END) AS ${a}`); return { f, a }; });
+    const words = new Map<number, string>();
+    const ma = (ruleInputs.get(r.id) ?? []).map((f) => {
+      const bit = p.generator.absentBit(inputIndex.get(f)!);
+      let w = words.get(bit.word);
+      if (!w) { w = `u_${r.column}_${bit.word}`; words.set(bit.word, w); masked.push(`CASE WHEN ${r.column} = 2 THEN mw${bit.word} ELSE CAST(0 AS BIGINT) END AS ${w}`); }
+      const a = `q${k++}`;
+      aggs.push(`sum((${w} >> ${bit.bit}) & 1) AS ${a}`);
+      return { f, a };
+    });
     readers.push((row, out) => {
-      const of = (as: string[]) => Object.fromEntries(STATUS_NAMES.map((s, i) => [s, num(row[as[i]])])) as Record<StatusName, number>;
+      const n = num(row.n);
+      const of = (as: string[]) => {
+        const [s1, s2, s3] = as.map((a) => num(row[a]));
+        const n3 = (s3 - 3 * s2 + 2 * s1) / 6;
+        const n2 = (s2 - s1 - 6 * n3) / 2;
+        const n1 = s1 - 2 * n2 - 3 * n3;
+        return { [STATUS_NAMES[0]]: n - n1 - n2 - n3, [STATUS_NAMES[1]]: n1, [STATUS_NAMES[2]]: n2, [STATUS_NAMES[3]]: n3 } as Record<StatusName, number>;
+      };
       out.rules[r.id] = { ...of(ra), clauses: Object.fromEntries(ca.map((c) => [c.id, of(c.a)])), missing: ma.map((m) => ({ fact: m.f, patients: num(row[m.a]) })).filter((m) => m.patients > 0).sort((a, b) => b.patients - a.patients || (a.fact < b.fact ? -1 : 1)).slice(0, 5) };
     });
   }
@@ -176,9 +214,11 @@ export function countsSql(g: Guideline, p: Prepared, withConcordance: boolean): 
     aggs.push(`sum(CASE WHEN intervention_given IS NOT NULL AND NOT ${none} AND (${notRecommended}) THEN 1 ELSE 0 END) AS cc_not`);
     aggs.push(`sum(CASE WHEN intervention_given IS NOT NULL AND NOT ${none} AND NOT (${notRecommended}) AND (${recommended}) THEN 1 ELSE 0 END) AS cc_rec`);
   }
-  // several narrow scans of the status table rather than one select list wider than PostgreSQL allows
+  // on PostgreSQL several narrower passes over the status view rather than one select list wider than it allows
   const sqls: string[] = [];
-  for (let i = 0; i < aggs.length; i += AGGREGATES_PER_QUERY) sqls.push(`SELECT ${aggs.slice(i, i + AGGREGATES_PER_QUERY).join(', ')} FROM ${STATUS_TABLE}`);
+  const per = p.generator.dialect === 'duckdb' ? aggs.length : AGGREGATES_PER_QUERY;
+  const from = `(SELECT ${[`${STATUS_TABLE}.*`, ...masked].join(', ')} FROM ${STATUS_TABLE}) AS s`;
+  for (let i = 0; i < aggs.length; i += per) sqls.push(`SELECT ${aggs.slice(i, i + per).join(', ')} FROM ${from}`);
   return {
     sqls,
     read: (row) => {

@@ -7,12 +7,16 @@
 import { evaluateLogic, Unknown, type InputDef, type JsonValue } from '../../runtime/index.ts';
 import { SqlTranslationError } from './errors.ts';
 import { emptyDomain, evaluateWith, intern, pseudoDomain, tabulate, type Domain, type Expr, type Plan } from './plan.ts';
-import { condition, itemField, itemPredicate, itemText, quoteIdent, sqlNumber, sqlString, value, type Dialect, type Scope, type SqlValue, NULLN, NULLS } from './translate.ts';
+import { condition, itemColumn, itemField, itemPredicate, itemText, quoteIdent, sqlNumber, sqlString, value, type Dialect, type Scope, type SqlValue, NULLN, NULLS } from './translate.ts';
 
 export const STATUS_NAMES = ['applies', 'does-not-apply', 'undecided', 'not-in-population'] as const;
 export type StatusName = typeof STATUS_NAMES[number];
 /** Largest table computed when the SQL is generated; larger ones are computed for the data's combinations. */
 export const STATIC_CAP = 2048;
+/** Longest list read in fixed positions (folds unrolled); longer ones are unnested and folded by a recursive CTE. */
+export const UNROLL_MAX = 12;
+/** Inputs whose absence one BIGINT column holds (bits 0..52: exact as a double too). */
+const ABSENT_BITS = 53;
 
 /** A table for one expression: static (every combination) or discovered (the combinations in the data). */
 interface Resolved { table?: number[]; map?: Map<number, number>; domain: Domain; strides: number[] }
@@ -56,20 +60,28 @@ export class SqlGenerator {
     try { return this.advanceUntimed(); } finally { this.interpreterMs += performance.now() - t0; }
   }
 
-  /** the table the chain starts from (audit_base, then each round's materialized table) */
-  current = 'audit_base';
-  private readonly materialized = new Set<string>();
+  /** which table holds each materialized expression's column (audit_w<round>: pid and that round's columns only) */
+  private readonly home = new Map<string, string>();
   private round = 0;
 
-  /** SQL that materializes every resolved expression into a new table; the chain then starts there. */
-  materialize(): { sql: string; table: string; previous: string } {
+  /**
+   * SQL that materializes the expressions resolved since the last round into a narrow table (pid
+   * and their columns): a round rewrites only what is new, not the row of every column so far.
+   */
+  materialize(): { sql: string; table: string } {
     const table = `audit_w${++this.round}`;
-    const sql = `CREATE TEMP TABLE ${table} AS ${this.chainSql(true)}\nSELECT * FROM lv`;
-    for (const id of this.resolved.keys()) this.materialized.add(id);
-    const previous = this.current;
-    this.current = table;
-    return { sql, table, previous };
+    const fresh = [...this.resolved.keys()].filter((id) => !this.home.has(id));
+    const sql = `CREATE TEMP TABLE ${table} AS ${this.chainSql(true)}\nSELECT pid${fresh.map((id) => `, ${this.readColumn.get(id)!}`).join('')} FROM lv`;
+    for (const id of fresh) this.home.set(id, table);
+    this.roundSql.push(`CREATE TEMP TABLE ${table} AS ${sql.slice(`CREATE TEMP TABLE ${table} AS `.length)}`);
+    return { sql, table };
   }
+
+  /** the statements materialize() gave, in order (for --sql) */
+  readonly roundSql: string[] = [];
+
+  /** every table materialize() has created (the caller drops them when the statuses are in) */
+  get roundTables(): string[] { return Array.from({ length: this.round }, (_, i) => `audit_w${i + 1}`); }
 
   /** discovered tables the caller must create (k BIGINT, v SMALLINT) before the next query */
   pending: { table: string; rows: [number, number][] }[] = [];
@@ -103,6 +115,21 @@ export class SqlGenerator {
     return need;
   }
 
+  /** the columns holding each input's absence, ABSENT_BITS inputs to a word */
+  get absenceWords(): string[] {
+    return Array.from({ length: Math.ceil(this.plan.guideline.inputs.length / ABSENT_BITS) }, (_, w) => `mw${w}`);
+  }
+
+  /** whether the k-th input (in the guideline's order) is absent: a test of its bit */
+  absent(k: number): string {
+    return `((mw${Math.floor(k / ABSENT_BITS)} & CAST(${2 ** (k % ABSENT_BITS)} AS BIGINT)) <> 0)`;
+  }
+
+  /** the word and bit of the k-th input's absence */
+  absentBit(k: number): { word: number; bit: number } {
+    return { word: Math.floor(k / ABSENT_BITS), bit: k % ABSENT_BITS };
+  }
+
   /** whether the patient table has the treatment given (`intervention_given`) */
   get hasTreatmentColumn(): boolean { return this.columns.has('intervention_given'); }
 
@@ -113,7 +140,7 @@ export class SqlGenerator {
     const need = this.advance();
     if (!need.length) return undefined;
     const keys = need.map((e) => this.keyOf(e, stridesOf(e.reads.map((r) => this.domainOf(r)!))));
-    const sql = `${this.chainSql(true)}\nSELECT ${keys.map((k, i) => `${k} AS k${i}`).join(', ')} FROM lv GROUP BY GROUPING SETS (${keys.map((k) => `(${k})`).join(', ')})`;
+    const sql = `${this.chainSql(true, need.flatMap((e) => e.reads.map((r) => this.colOf(r))))}\nSELECT ${keys.map((k, i) => `${k} AS k${i}`).join(', ')} FROM lv GROUP BY GROUPING SETS (${keys.map((k) => `(${k})`).join(', ')})`;
     return { sql, exprs: need };
   }
 
@@ -153,6 +180,20 @@ export class SqlGenerator {
 
   private leafColumn = new Map<string, string>();
 
+  /**
+   * The longest list of each list fact in the data (set by the caller before baseSql): a list no
+   * longer than UNROLL_MAX is read item by item in fixed positions, its folds unrolled.
+   */
+  listLengths = new Map<string, number>();
+  /** longest list read in fixed positions (UNROLL_MAX; 0 unnests every list, as for long lists) */
+  unrollMax = UNROLL_MAX;
+
+  /** Whether a list is read in fixed positions (its folds unrolled, its list atoms a few CASEs), and how many. */
+  private unrolled(list: string): number | undefined {
+    const n = this.listLengths.get(list);
+    return n !== undefined && n <= this.unrollMax ? n : undefined;
+  }
+
   /** The base query: one row per patient with every read's value index (and each input's absence). */
   baseSql(table = 'patients'): string {
     const d = this.dialect;
@@ -162,20 +203,51 @@ export class SqlGenerator {
     const col = (id: string) => (this.columns.has(id) ? `${quoteIdent(id)}` : `CAST(NULL AS ${sqlType(inputs.get(id)!)})`);
     ctes.push(`p AS (SELECT "pid", ${g.inputs.map((i) => `${col(i.id)} AS ${quoteIdent(i.id)}`).join(', ')}${this.columns.has('intervention_given') ? ', "intervention_given"' : ''} FROM ${table})`);
     const lists = g.inputs.filter((i) => i.type === 'list');
-    for (const l of lists) {
+    const typedFields = (l: InputDef) => Object.entries(l.items?.fields ?? {}).filter(([, f]) => f.type === 'number' || f.type === 'enum');
+    let prev = 'p';
+    // short lists: the length and every item's fields in fixed positions, read from JSON once per row
+    const fixed = lists.filter((l) => this.unrolled(l.id) !== undefined);
+    if (fixed.length) {
+      const parsed = fixed.map((l) => {
+        const c = quoteIdent(l.id);
+        const n = this.unrolled(l.id)!;
+        const paths = Array.from({ length: n }, (_, j) => typedFields(l).map(([f]) => sqlString(`$[${j}].${f}`))).flat();
+        return d === 'duckdb'
+          ? `CAST(json_array_length(${c}) AS INTEGER) AS ${quoteIdent(`n_${l.id}`)}${paths.length ? `, json_extract_string(${c}, [${paths.join(', ')}]) AS ${quoteIdent(`j_${l.id}`)}` : ''}`
+          : `CAST(jsonb_array_length(CAST(${c} AS jsonb)) AS INTEGER) AS ${quoteIdent(`n_${l.id}`)}, CAST(${c} AS jsonb) AS ${quoteIdent(`j_${l.id}`)}`;
+      });
+      ctes.push(`pl AS (SELECT p.*, ${parsed.join(', ')} FROM p)`);
+      const items = fixed.flatMap((l) => {
+        const fields = typedFields(l);
+        return Array.from({ length: this.unrolled(l.id)! }, (_, j) => fields.map(([name, f], k) => {
+          const j_ = quoteIdent(`j_${l.id}`);
+          const text = d === 'duckdb' ? `${j_}[${j * fields.length + k + 1}]` : `(${j_} -> ${j} ->> ${sqlString(name)})`;
+          return `${f.type === 'number' ? `CAST(${text} AS DOUBLE PRECISION)` : text} AS ${quoteIdent(`i${j + 1}_${l.id}_${name}`)}`;
+        })).flat();
+      });
+      ctes.push(`pi AS (SELECT pl.*${items.map((x) => `, ${x}`).join('')} FROM pl)`);
+      prev = 'pi';
+    }
+    for (const l of lists.filter((x) => this.unrolled(x.id) === undefined)) {
       const c = quoteIdent(l.id);
       // each item's fields read from JSON once, into typed columns (f_<field>) every fold and list atom reads
-      const fields = Object.entries(l.items?.fields ?? {}).filter(([, f]) => f.type === 'number' || f.type === 'enum');
-      const typed = fields.map(([name, f]) => `${itemText(d, 'item', name, f)} AS ${quoteIdent(`f_${name}`)}`);
+      const typed = typedFields(l).map(([name, f]) => `${itemText(d, 'item', name, f)} AS ${quoteIdent(`f_${name}`)}`);
       ctes.push(d === 'duckdb'
         ? `items_${l.id} AS (SELECT pid, ord${typed.map((t) => `, ${t}`).join('')} FROM (SELECT pid, unnest(js) AS item, unnest(range(1, len(js) + 1)) AS ord FROM (SELECT pid, json_extract(${c}, '$[*]') AS js FROM p WHERE ${c} IS NOT NULL) AS x) AS y)`
         : `items_${l.id} AS (SELECT p.pid, e.ord${typed.map((t) => `, ${t}`).join('')} FROM p CROSS JOIN LATERAL jsonb_array_elements(CAST(p.${c} AS jsonb)) WITH ORDINALITY AS e(item, ord))`);
     }
+    // the position-j item of a fixed-position list as an item scope
+    const itemAt = (l: InputDef, j: number) => (f: string) => {
+      const field = l.items!.fields[f];
+      return field ? itemColumn(quoteIdent(`i${j}_${l.id}_${f}`), f, field) : undefined;
+    };
+    // a projection on the chain; PostgreSQL would substitute a projection's expressions into the next
+    // one (an unrolled fold reads its accumulator several times per step), so there each is a fence
+    const fence = d === 'postgres' ? ' MATERIALIZED' : '';
     // SQL-valued definitions, each a column triple on a chain sq0, sq1, ...
     const sqCols = new Map<string, SqlValue>();
-    let prev = 'p';
     let foldN = 0;
-    const rootScope = (node: string, joins: string[], from: string): Scope => ({
+    const rootScope = (node: string, joins: string[], from: () => string): Scope => ({
       node,
       root: (name) => {
         const v = sqCols.get(name);
@@ -191,31 +263,51 @@ export class SqlGenerator {
         const list = listName ? inputs.get(listName) : undefined;
         if (!list || list.type !== 'list') throw new SqlTranslationError(node, ptr, '"reduce" over something other than a list fact is not supported by the SQL generator');
         const k = foldN++;
-        const init = args.length > 2 ? value(args[2], rootScope(node, [], from), `${ptr}/reduce/2`) : { n: NULLN, s: NULLS, u: 'TRUE' };
+        const init = args.length > 2 ? value(args[2], rootScope(node, joins, from), `${ptr}/reduce/2`) : { n: NULLN, s: NULLS, u: 'TRUE' };
         const fields = list.items!.fields;
+        const n = this.unrolled(list.id);
+        if (n !== undefined) {
+          // unrolled: step j runs when the accumulator is known and the list has a j-th item (the
+          // recursive fold's rows, one column triple per step, in one row per patient)
+          const acc = (j: number): SqlValue => ({ n: `fd${k}_${j}n`, s: `fd${k}_${j}s`, u: `fd${k}_${j}u` });
+          const at = (j: number, v: SqlValue) => `CAST(${v.n} AS DOUBLE PRECISION) AS ${acc(j).n}, CAST(${v.s} AS VARCHAR) AS ${acc(j).s}, ${v.u} AS ${acc(j).u}`;
+          const start = from();
+          ctes.push(`fd${k}_0 AS${fence} (SELECT ${start}.*, ${at(0, { ...init, u: `(${init.u} OR ${quoteIdent(list.id)} IS NULL)` })} FROM ${start})`);
+          for (let j = 1; j <= n; j++) {
+            const step = value(args[1], { node, root: () => undefined, item: itemAt(list, j), accumulator: { n: acc(j - 1).n, s: acc(j - 1).s, u: 'FALSE' } }, `${ptr}/reduce/1`);
+            const run = `(NOT ${acc(j - 1).u} AND ${quoteIdent(`n_${list.id}`)} >= ${j})`;
+            const pick = (a: string, b: string) => `(CASE WHEN ${run} THEN ${a} ELSE ${b} END)`;
+            ctes.push(`fd${k}_${j} AS${fence} (SELECT fd${k}_${j - 1}.*, ${at(j, { n: pick(step.n, acc(j - 1).n), s: pick(step.s, acc(j - 1).s), u: pick(step.u, acc(j - 1).u) })} FROM fd${k}_${j - 1})`);
+          }
+          tail = `fd${k}_${n}`;
+          return acc(n);
+        }
         const step = value(args[1], {
           node,
           root: () => undefined,
           item: (f) => (fields[f] ? itemField('it', f, fields[f]) : undefined),
           accumulator: { n: 'f.n', s: 'f.s', u: 'FALSE' },
         }, `${ptr}/reduce/1`);
-        ctes.push(`fold${k}(pid, i, n, s, u) AS (SELECT pid, 0, CAST(${init.n} AS DOUBLE PRECISION), CAST(${init.s} AS VARCHAR), (${init.u} OR ${quoteIdent(list.id)} IS NULL) FROM ${from} UNION ALL SELECT f.pid, f.i + 1, CAST(${step.n} AS DOUBLE PRECISION), CAST(${step.s} AS VARCHAR), ${step.u} FROM fold${k} AS f JOIN items_${list.id} AS it ON it.pid = f.pid AND it.ord = f.i + 1 WHERE NOT f.u)`);
+        const src = from();
+        ctes.push(`fold${k}(pid, i, n, s, u) AS (SELECT pid, 0, CAST(${init.n} AS DOUBLE PRECISION), CAST(${init.s} AS VARCHAR), (${init.u} OR ${quoteIdent(list.id)} IS NULL) FROM ${src} UNION ALL SELECT f.pid, f.i + 1, CAST(${step.n} AS DOUBLE PRECISION), CAST(${step.s} AS VARCHAR), ${step.u} FROM fold${k} AS f JOIN items_${list.id} AS it ON it.pid = f.pid AND it.ord = f.i + 1 WHERE NOT f.u)`);
         ctes.push(`fres${k} AS (SELECT DISTINCT ON (pid) pid, n, s, u FROM fold${k} ORDER BY pid, i DESC)`);
-        joins.push(`LEFT JOIN fres${k} ON fres${k}.pid = ${from}.pid`);
+        joins.push(`fres${k}`);
         return { n: `fres${k}.n`, s: `fres${k}.s`, u: `COALESCE(fres${k}.u, TRUE)` };
       },
     });
     let sqN = 0;
+    let tail = prev;
     for (const sd of this.plan.sqlDefs) {
       const joins: string[] = [];
-      const v = value(sd.def.expr, rootScope(sd.def.id, joins, prev), '/expr');
+      tail = prev;
+      const v = value(sd.def.expr, rootScope(sd.def.id, joins, () => tail), '/expr');
       const name = `sq${sqN++}`;
       const c = `v${sqN}`;
-      ctes.push(`${name} AS (SELECT ${prev}.*, ${v.n} AS ${c}n, ${v.s} AS ${c}s, ${v.u} AS ${c}u FROM ${prev} ${joins.join(' ')})`);
+      ctes.push(`${name} AS${fence} (SELECT ${tail}.*, ${v.n} AS ${c}n, ${v.s} AS ${c}s, ${v.u} AS ${c}u FROM ${tail}${joins.map((f) => ` LEFT JOIN ${f} ON ${f}.pid = ${tail}.pid`).join('')})`);
       sqCols.set(sd.def.id, { n: `${c}n`, s: `${c}s`, u: `${c}u` });
       prev = name;
     }
-    // list atoms: aggregates over the items
+    // list atoms: aggregates over the items (or, for a fixed-position list, over its positions)
     const cols: string[] = [`${prev}.pid AS pid`];
     const joins: string[] = [];
     let la = 0;
@@ -223,27 +315,36 @@ export class SqlGenerator {
     for (const atom of this.plan.atoms) {
       const c = `a_${atom.id}`;
       if (atom.kind === 'compare') {
-        const cond = condition(atom.logic, rootScope(atom.node, [], prev), atom.pointer);
+        const cond = condition(atom.logic, rootScope(atom.node, [], () => prev), atom.pointer);
         cols.push(`(CASE WHEN ${cond} IS NULL THEN 2 WHEN ${cond} THEN 1 ELSE 0 END) AS ${c}`);
       } else {
         const op = Object.keys(atom.logic as object)[0];
         const args = (atom.logic as Record<string, JsonValue[]>)[op];
         const list = inputs.get((args[0] as { var: string }).var)!;
         const fields = list.items!.fields;
-        const pred = itemPredicate(args[1], { node: atom.node, root: () => undefined, item: (f) => (fields[f] ? itemField('it', f, fields[f]) : undefined) }, `${atom.pointer}/${op}/1`);
-        // every list atom over one list is one aggregate of one GROUP BY (one join, not one per atom)
-        const k = la++;
-        let group = listGroups.get(list.id);
-        if (!group) { group = []; listGroups.set(list.id, group); }
-        group.push(`bool_or(${pred} IS TRUE) AS t${k}, bool_or(${pred} IS NULL) AS u${k}, bool_or(${pred} IS FALSE) AS f${k}`);
-        const g = `la_${list.id}`;
         const missing = `${prev}.${quoteIdent(list.id)} IS NULL`;
-        const empty = `${g}.pid IS NULL`;
+        const n = this.unrolled(list.id);
+        let t: string; let u: string; let f: string; let empty: string;
+        if (n !== undefined) {
+          // the item predicate at each position that exists: some/none/all's true, unknown and false items
+          const preds = Array.from({ length: n }, (_, j) => ({ has: `${quoteIdent(`n_${list.id}`)} >= ${j + 1}`, pred: itemPredicate(args[1], { node: atom.node, root: () => undefined, item: itemAt(list, j + 1) }, `${atom.pointer}/${op}/1`) }));
+          const any = (is: string) => (preds.length ? `(${preds.map((x) => `(${x.has} AND ${x.pred} ${is})`).join(' OR ')})` : 'FALSE');
+          [t, u, f, empty] = [any('IS TRUE'), any('IS NULL'), any('IS FALSE'), `${quoteIdent(`n_${list.id}`)} = 0`];
+        } else {
+          const pred = itemPredicate(args[1], { node: atom.node, root: () => undefined, item: (x) => (fields[x] ? itemField('it', x, fields[x]) : undefined) }, `${atom.pointer}/${op}/1`);
+          // every list atom over one list is one aggregate of one GROUP BY (one join, not one per atom)
+          const k = la++;
+          let group = listGroups.get(list.id);
+          if (!group) { group = []; listGroups.set(list.id, group); }
+          group.push(`bool_or(${pred} IS TRUE) AS t${k}, bool_or(${pred} IS NULL) AS u${k}, bool_or(${pred} IS FALSE) AS f${k}`);
+          const g = `la_${list.id}`;
+          [t, u, f, empty] = [`${g}.t${k}`, `${g}.u${k}`, `${g}.f${k}`, `${g}.pid IS NULL`];
+        }
         const v = op === 'some'
-          ? `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 0 WHEN ${g}.t${k} THEN 1 WHEN ${g}.u${k} THEN 2 ELSE 0 END`
+          ? `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 0 WHEN ${t} THEN 1 WHEN ${u} THEN 2 ELSE 0 END`
           : op === 'none'
-            ? `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 1 WHEN ${g}.t${k} THEN 0 WHEN ${g}.u${k} THEN 2 ELSE 1 END`
-            : `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 0 WHEN ${g}.f${k} THEN 0 WHEN ${g}.u${k} THEN 2 ELSE 1 END`;
+            ? `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 1 WHEN ${t} THEN 0 WHEN ${u} THEN 2 ELSE 1 END`
+            : `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 0 WHEN ${f} THEN 0 WHEN ${u} THEN 2 ELSE 1 END`;
         cols.push(`(${v}) AS ${c}`, `(CASE WHEN ${missing} THEN 0 ELSE 1 END) AS ${c}_lk`);
         this.leafColumn.set(`__atom__${atom.id}__listknown`, `${c}_lk`);
       }
@@ -276,28 +377,49 @@ export class SqlGenerator {
       this.leafColumn.set(`__present__${n}`, c);
     }
     // absence of every input (for the most frequent missing facts) and the treatment given
-    g.inputs.forEach((i, k) => cols.push(`(${prev}.${quoteIdent(i.id)} IS NULL) AS m${k}`));
+    // packed ABSENT_BITS to a BIGINT word: a few columns to write and read instead of one per input
+    for (let w = 0; w * ABSENT_BITS < g.inputs.length; w++) {
+      const bits = g.inputs.slice(w * ABSENT_BITS, (w + 1) * ABSENT_BITS).map((i, b) => `(CASE WHEN ${prev}.${quoteIdent(i.id)} IS NULL THEN CAST(${2 ** b} AS BIGINT) ELSE CAST(0 AS BIGINT) END)`);
+      cols.push(`(${bits.join(' + ')}) AS mw${w}`);
+    }
     if (this.columns.has('intervention_given')) cols.push(`${prev}."intervention_given" AS intervention_given`);
     return `WITH RECURSIVE ${ctes.join(',\n')}\nSELECT ${cols.join(', ')} FROM ${prev} ${joins.join(' ')}`;
   }
 
-  /** The lookups, level by level, over the table `audit_base`: `WITH ... lv AS (...)` (open, for a final SELECT). */
-  chainSql(onlyResolved = false): string {
+  /** The table holding a column: audit_base for the leaves, a round's table for a materialized expression. */
+  private tableOf(column: string): string {
+    return this.homeByColumn.get(column) ?? 'audit_base';
+  }
+
+  private get homeByColumn(): Map<string, string> {
+    const m = new Map<string, string>();
+    for (const [id, t] of this.home) m.set(this.readColumn.get(id)!, t);
+    return m;
+  }
+
+  /**
+   * The lookups, level by level, of the expressions not materialized yet: `WITH src AS (...), ...
+   * lv AS (...)` (open, for a final SELECT). `src` reads only the columns these lookups and `keep`
+   * need, from audit_base and the round tables that hold them (joined on pid).
+   */
+  chainSql(onlyResolved = false, keep: readonly string[] = []): string {
     const levels = new Map<string, number>();
     const byLevel: string[][] = [];
     const joinsByLevel: string[][] = [];
-    const values: string[] = [];
+    const computed = new Set<string>();
+    const external = new Set<string>(keep);
     for (const e of this.exprs) {
-      if (this.materialized.has(e.id)) continue;
+      if (this.home.has(e.id)) continue;
       const r = this.resolved.get(e.id);
       if (!r) { if (onlyResolved) continue; throw new Error(`${e.id} is not resolved`); }
+      for (const x of e.reads) if (!computed.has(x)) external.add(this.colOf(x));
+      computed.add(e.id);
       const lv = 1 + Math.max(0, ...e.reads.map((x) => levels.get(x) ?? 0));
       levels.set(e.id, lv);
       (byLevel[lv] ??= []).push(e.id);
       const key = this.keyOf(e, r.strides);
       const c = this.readColumn.get(e.id)!;
       if (r.table) {
-        values[byLevel[lv].length - 1] = '';
         (joinsByLevel[lv] ??= []);
         byLevel[lv][byLevel[lv].length - 1] = `${this.lookup(r.table, key)} AS ${c}`;
       } else {
@@ -306,8 +428,12 @@ export class SqlGenerator {
         byLevel[lv][byLevel[lv].length - 1] = `${m}.v AS ${c}`;
       }
     }
-    const ctes: string[] = [];
-    let prev = this.current;
+    external.delete('pid');
+    for (const id of computed) external.delete(this.readColumn.get(id)!);
+    const tables = [...new Set([...external].map((c) => this.tableOf(c)))].filter((t) => t !== 'audit_base');
+    const from = ['audit_base', ...tables.map((t) => `JOIN ${t} ON ${t}.pid = audit_base.pid`)].join(' ');
+    const ctes: string[] = [`src AS (SELECT audit_base.pid AS pid${[...external].map((c) => `, ${this.tableOf(c)}.${c} AS ${c}`).join('')} FROM ${from})`];
+    let prev = 'src';
     for (let lv = 1; lv < byLevel.length; lv++) {
       if (!byLevel[lv]?.length) continue;
       const name = `l${lv}`;
@@ -318,9 +444,9 @@ export class SqlGenerator {
         // the lookups of discovered tables joined on a narrow row (pid and the key columns), then
         // one join back: chaining the joins on the wide row copied every column once per join
         const looked = byLevel[lv].filter((x) => / AS t\d+$/.test(x) && x.startsWith('m_t'));
-        const computed = byLevel[lv].filter((x) => !looked.includes(x));
+        const rest = byLevel[lv].filter((x) => !looked.includes(x));
         ctes.push(`${name}j AS (SELECT q.pid AS pid, ${looked.join(', ')} FROM ${prev} AS q ${joins.join(' ')})`);
-        ctes.push(`${name} AS (SELECT ${prev}.*, ${[...computed, ...looked.map((x) => `${name}j.${x.split(' AS ')[1]}`)].join(', ')} FROM ${prev} JOIN ${name}j ON ${name}j.pid = ${prev}.pid)`);
+        ctes.push(`${name} AS (SELECT ${prev}.*, ${[...rest, ...looked.map((x) => `${name}j.${x.split(' AS ')[1]}`)].join(', ')} FROM ${prev} JOIN ${name}j ON ${name}j.pid = ${prev}.pid)`);
       }
       prev = name;
     }
@@ -388,13 +514,13 @@ export class SqlGenerator {
     return { stages: [pops.length ? pops : ['0 AS ps_none'], clausesSql, rulesSql], layout };
   }
 
-  /** CTEs sa, sb, st over `from`: the status columns (st has every column of `from` too). */
-  statusCtes(stages: string[][], from = 'lv'): string {
+  /** The chain and the CTEs sa, sb, st: the status columns (st has pid, each input's absence, the treatment given and what the statuses read too). */
+  statusSql(stages: string[][]): string {
     // only what the statuses and counts read (PostgreSQL allows at most 1664 columns in a select list)
     const used = new Set<string>();
     for (const r of this.plan.rules) { if (r.population) used.add(this.readColumn.get(r.population)!); for (const c of r.clauses) { used.add(this.readColumn.get(c.when.id)!); for (const o of c.options) if (o.when) used.add(this.readColumn.get(o.when.id)!); } }
-    const keep = ['pid', ...this.plan.guideline.inputs.map((_, i) => `m${i}`), ...(this.columns.has('intervention_given') ? ['intervention_given'] : []), ...used];
-    return `sa AS (SELECT ${keep.map((c) => `${from}.${c}`).join(', ')}, ${stages[0].join(', ')} FROM ${from}),\nsb AS (SELECT sa.*, ${stages[1].join(', ')} FROM sa),\nst AS (SELECT sb.*, ${stages[2].join(', ')} FROM sb)`;
+    const keep = ['pid', ...this.absenceWords, ...(this.columns.has('intervention_given') ? ['intervention_given'] : []), ...used];
+    return `${this.chainSql(false, keep)},\nsa AS (SELECT ${keep.map((c) => `lv.${c}`).join(', ')}, ${stages[0].join(', ')} FROM lv),\nsb AS (SELECT sa.*, ${stages[1].join(', ')} FROM sa),\nst AS (SELECT sb.*, ${stages[2].join(', ')} FROM sb)`;
   }
 }
 

@@ -222,7 +222,11 @@ export function itemText(dialect: Dialect, item: string, name: string, f: { type
 
 /** An item field as an SQL value: the typed column f_<name> of the items table aliased `alias`. */
 export function itemField(alias: string, name: string, f: { type: string }): SqlValue {
-  const c = `${alias}.${quoteIdent(`f_${name}`)}`;
+  return itemColumn(`${alias}.${quoteIdent(`f_${name}`)}`, name, f);
+}
+
+/** An item field held in the column `c` (a typed column: number or enum). */
+export function itemColumn(c: string, name: string, f: { type: string }): SqlValue {
   if (f.type === 'number') return { n: c, s: NULLS, u: `(${c} IS NULL)` };
   if (f.type === 'enum') return { n: NULLN, s: c, u: `(${c} IS NULL)` };
   throw new SqlTranslationError(name, '', `list item field of type ${f.type} is not supported by the SQL generator`);
