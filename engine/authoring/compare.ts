@@ -2,12 +2,12 @@
 // cases change, which recommendation or clause moved between applies / does-not-apply /
 // undecided, which definition changed value. One function for the editor's impact panel and the
 // reviewer's diff.
-import { evaluate, populationOf, reevaluate, type EvaluationResult } from '../runtime/evaluate.ts';
+import { evaluate, populationOf, reevaluate, type EvaluationResult, type RuleResult, type ValueResult } from '../runtime/evaluate.ts';
 import { definitionOrder, rootNames } from '../runtime/graph.ts';
 import { EngineError } from '../runtime/errors.ts';
-import { sameJson } from '../runtime/logic.ts';
+import { sameJson, unknownFact } from '../runtime/logic.ts';
 import { validateFacts, type Facts } from '../runtime/facts.ts';
-import type { Case, DefinitionNode, Guideline, GuidelineNode, InputDef, JsonValue, RuleNode } from '../runtime/types.ts';
+import type { Case, DefinitionNode, Guideline, InputDef, JsonValue, RuleNode } from '../runtime/types.ts';
 
 export interface StatusChange { key: string; before: string; after: string }
 /** A clause the patient's result lists (it applies or is undecided) whose GRADE grade changed. */
@@ -77,12 +77,20 @@ const shown = (v: { value?: JsonValue; missing?: string[] } | undefined): JsonVa
 
 /** Compare two results of the same case (only the given rules and values, when lists are given). */
 export function diffResults(before: EvaluationResult, after: EvaluationResult, only?: { rules: string[]; values: string[] }): { outcomes: StatusChange[]; values: ValueChange[]; grades: GradeChange[] } {
+  const ruleIds = only ? only.rules : [...new Set([...Object.keys(before.rules), ...Object.keys(after.rules)])].sort();
+  const valueIds = only ? only.values : [...new Set([...Object.keys(before.values), ...Object.keys(after.values)])].sort();
+  return diffWith(before, (id) => after.rules[id], (id) => after.values[id], ruleIds, valueIds);
+}
+
+type Diff = ReturnType<typeof diffResults>;
+
+/** diffResults over the draft's side given as lookups (a patched result is never assembled). */
+function diffWith(before: EvaluationResult, ruleAfter: (id: string) => RuleResult | undefined, valueAfter: (id: string) => ValueResult | undefined, ruleIds: readonly string[], valueIds: readonly string[]): Diff {
   const outcomes: StatusChange[] = [];
   const grades: GradeChange[] = [];
-  const ruleIds = only ? only.rules : [...new Set([...Object.keys(before.rules), ...Object.keys(after.rules)])].sort();
   for (const id of ruleIds) {
     const a = before.rules[id];
-    const b = after.rules[id];
+    const b = ruleAfter(id);
     if (a === b) continue; // the same result object (a patched result keeps the base's)
     const sa = a?.status ?? 'absent';
     const sb = b?.status ?? 'absent';
@@ -100,11 +108,11 @@ export function diffResults(before: EvaluationResult, after: EvaluationResult, o
     }
   }
   const values: ValueChange[] = [];
-  const defIds = only ? only.values : [...new Set([...Object.keys(before.values), ...Object.keys(after.values)])].sort();
-  for (const id of defIds) {
-    if (before.values[id] === after.values[id]) continue;
+  for (const id of valueIds) {
+    const vb = valueAfter(id);
+    if (before.values[id] === vb) continue;
     const a = shown(before.values[id]);
-    const b = shown(after.values[id]);
+    const b = shown(vb);
     if (!sameJson(a, b)) values.push({ id, before: a, after: b });
   }
   return { outcomes, values, grades };
@@ -123,22 +131,44 @@ export interface CompareOptions {
   incremental?: boolean;
 }
 
+
 /**
- * What changed between two versions, when it can be re-evaluated node by node: the changed
- * definitions (in the draft's dependency order) and rules. Undefined when the change is
- * structural (an input, an added or removed definition or rule, a changed kind): then every case
- * is evaluated in full.
+ * What changed between two versions, when the draft's results can be derived case by case from
+ * the base's: the changed nodes, the removed ones, the changed inputs, and everything downstream.
+ * Undefined when that cannot be shown to give what a full evaluation gives (a definition became
+ * a rule, a draft node reads a removed definition): then every case is evaluated in full.
  */
 interface Delta {
-  /** the changed definitions and rules */
-  changed: Set<string>;
-  /** the changed nodes and everything that reads a changed definition, transitively, in order */
+  /** definitions and rules whose logic or population changed, and the added ones */
+  changed: ReadonlySet<string>;
+  /** definitions and rules of the base the draft no longer has */
+  removed: ReadonlySet<string>;
+  inputs?: InputDelta;
+  /** every node a change can reach (the changed ones, readers of a changed input, and what reads those, transitively), in order */
   downstream: (DefinitionNode | RuleNode)[];
   /** what each downstream node reads (a rule's population included) */
   reads: Map<string, string[]>;
-  /** the rule and value ids of `downstream`, sorted (the only ones a patched result can change) */
+  /** the rule and value ids a patched result can differ in (downstream and removed), sorted */
   ruleIds: string[];
   valueIds: string[];
+  /** per set of missing changed inputs (key: their ids), the nodes to re-evaluate */
+  perMissing: Map<string, ReadonlySet<string>>;
+}
+
+/**
+ * The inputs that differ between the versions. An input's definition reaches the results in two
+ * ways only: the validation of the facts (whether a case is accepted, and its error message) and
+ * the value a node sees when the fact is missing (unknownFact: a boolean's, an enum's or a small
+ * integer range's possible values). A fact that is present and accepted by both versions is the
+ * same value for both, so the nodes reading it give the same result.
+ */
+interface InputDelta {
+  /** the draft's definitions of the changed and added inputs: each case's facts for them are validated again */
+  draft: readonly InputDef[];
+  /** ids of the inputs the draft removed: a case giving one is evaluated in full (its error) */
+  removed: readonly string[];
+  /** inputs whose missing-fact value differs (added and removed ones included), with the draft nodes that read each */
+  moved: readonly (readonly [id: string, readers: readonly string[]])[];
 }
 
 /**
@@ -146,60 +176,147 @@ interface Delta {
  * terminology codes) left out, so rewording an input's description re-evaluates nothing. The title
  * and hint stay: validation messages quote them, and a case's error is part of its outcome.
  */
-function inputLogic(inputs: Guideline['inputs']): string {
+function inputLogic(f: object): string {
   const bare = (f: object): object => {
     const { description: _d, citations: _c, interpretations: _i, codes: _k, ...rest } = f as Record<string, unknown>;
     const items = rest.items as { fields?: Record<string, object> } | undefined;
     if (items?.fields) rest.items = { ...items, fields: Object.fromEntries(Object.entries(items.fields).map(([k, v]) => [k, bare(v)])) };
     return rest;
   };
-  return JSON.stringify(inputs.map(bare));
+  return JSON.stringify(bare(f));
 }
 
+// The saved side's inputs are the same array from one edit to the next: their logic is kept.
+const inputLogicCache = new WeakMap<readonly InputDef[], Map<string, { def: InputDef; logic: string }>>();
+function inputsById(inputs: readonly InputDef[]): Map<string, { def: InputDef; logic: string }> {
+  let m = inputLogicCache.get(inputs);
+  if (!m) inputLogicCache.set(inputs, (m = new Map(inputs.map((f) => [f.id, { def: f, logic: inputLogic(f) }]))));
+  return m;
+}
+
+/** What a node sees for a missing fact of this input (none: the id is not an input). */
+const missingValue = (f: InputDef | undefined): string => (f ? JSON.stringify(unknownFact(f.id, f)) : 'not an input');
+
+function changedInputs(base: readonly InputDef[], draft: readonly InputDef[]): { draft: InputDef[]; removed: string[]; ids: string[] } | undefined {
+  const a = inputsById(base);
+  const b = inputsById(draft);
+  const changed: InputDef[] = [];
+  const removed = [...a.keys()].filter((id) => !b.has(id));
+  for (const [id, { def, logic }] of b) if (a.get(id)?.logic !== logic) changed.push(def);
+  if (!changed.length && !removed.length) return undefined;
+  return { draft: changed, removed, ids: [...changed.map((f) => f.id), ...removed] };
+}
+
+type EvaluatedNode = DefinitionNode | RuleNode;
+const isRule = (n: EvaluatedNode): n is RuleNode => n.kind !== 'definition';
+/** The part of a node that evaluation reads (a rule's population aside: see populationOf). */
+const logicOf = (n: EvaluatedNode) => JSON.stringify(n.kind === 'definition' ? n.expr : [n.kind, n.population ?? null, n.clauses.map((c) => [c.id, c.grade, c.when, c.action.options ?? null])]);
+
 function deltaOf(base: Guideline, draft: Guideline): Delta | undefined {
-  if (inputLogic(base.inputs) !== inputLogic(draft.inputs)) return undefined;
-  // A chapter's population (manifest) or a node moved between chapters changes which rules are gated.
-  if (JSON.stringify(base.manifest.chapters) !== JSON.stringify(draft.manifest.chapters)) return undefined;
-  const evaluated = (g: Guideline) => new Map(g.nodes.filter((n) => n.kind !== 'table' && n.kind !== 'invariant').map((n) => [n.id, n]));
+  const evaluated = (g: Guideline) => new Map(g.nodes.filter((n): n is EvaluatedNode => n.kind !== 'table' && n.kind !== 'invariant').map((n) => [n.id, n]));
   const a = evaluated(base);
   const b = evaluated(draft);
-  if (a.size !== b.size) return undefined;
   const changed = new Set<string>();
+  const removed = new Set<string>();
+  for (const [id, na] of a) {
+    const nb = b.get(id);
+    if (!nb) removed.add(id);
+    else if ((na.kind === 'definition') !== (nb.kind === 'definition')) return undefined;
+  }
   for (const [id, nb] of b) {
     const na = a.get(id);
-    if (!na || na.kind !== nb.kind) return undefined;
-    if (base.origins[`node:${id}`]?.folder !== draft.origins[`node:${id}`]?.folder) return undefined;
-    const logicOf = (n: GuidelineNode) => JSON.stringify(n.kind === 'definition' ? n.expr : [(n as RuleNode).population ?? null, (n as RuleNode).clauses.map((c) => [c.id, c.grade, c.when, c.action.options ?? null])]);
-    if (logicOf(na) !== logicOf(nb)) changed.add(id);
+    // A rule's population also comes from its chapter (its folder and the manifest's chapters).
+    if (!na || logicOf(na) !== logicOf(nb) || (isRule(nb) && populationOf(base, na as RuleNode) !== populationOf(draft, nb))) changed.add(id);
   }
   const order = definitionOrder(draft);
   const allRules = draft.nodes.filter((n): n is RuleNode => n.kind === 'recommendation' || n.kind === 'practice-point');
-  // Everything downstream of a changed definition: in dependency order, a node is affected when
-  // it is changed or reads an affected definition.
-  const affected = new Set(changed);
-  for (const d of order) if (!affected.has(d.id) && [...rootNames(d)].some((n) => affected.has(n))) affected.add(d.id);
-  const downstream = [...order.filter((d) => affected.has(d.id)), ...allRules.filter((r) => affected.has(r.id) || affected.has(populationOf(draft, r) ?? '') || [...rootNames(r)].some((n) => affected.has(n)))];
-  const reads = new Map(downstream.map((n) => {
-    const pop = n.kind === 'definition' ? undefined : populationOf(draft, n);
+  const readsOf = new Map<string, string[]>([...order, ...allRules].map((n) => {
+    const pop = isRule(n) ? populationOf(draft, n) : undefined;
     return [n.id, [...rootNames(n), ...(pop ? [pop] : [])]];
   }));
+  // A draft node reading a removed definition is an error of the draft the full evaluation reports.
+  for (const names of readsOf.values()) if (names.some((n) => removed.has(n) && a.get(n)!.kind === 'definition')) return undefined;
+
+  let inputs: InputDelta | undefined;
+  const ci = changedInputs(base.inputs, draft.inputs);
+  if (ci) {
+    const before = inputsById(base.inputs);
+    const after = inputsById(draft.inputs);
+    const moved = ci.ids
+      .filter((id) => missingValue(before.get(id)?.def) !== missingValue(after.get(id)?.def))
+      .map((id) => [id, [...readsOf].filter(([, names]) => names.includes(id)).map(([n]) => n)] as const);
+    inputs = { draft: Object.freeze(ci.draft), removed: ci.removed, moved };
+  }
+
+  // Everything downstream of a change: in dependency order, a node is affected when it is changed,
+  // reads a changed input, or reads an affected definition.
+  const affected = new Set([...changed, ...(inputs?.moved ?? []).flatMap(([, readers]) => readers)]);
+  for (const d of order) if (!affected.has(d.id) && readsOf.get(d.id)!.some((n) => affected.has(n))) affected.add(d.id);
+  const downstream = [...order.filter((d) => affected.has(d.id)), ...allRules.filter((r) => affected.has(r.id) || readsOf.get(r.id)!.some((n) => affected.has(n)))];
+  const reads = new Map(downstream.map((n) => [n.id, readsOf.get(n.id)!]));
+  const kindOf = (id: string) => (b.get(id) ?? a.get(id))!.kind;
+  const ids = [...downstream.map((n) => n.id), ...removed].sort();
   return {
-    changed, downstream, reads,
-    ruleIds: downstream.filter((n) => n.kind !== 'definition').map((n) => n.id).sort(),
-    valueIds: downstream.filter((n) => n.kind === 'definition').map((n) => n.id).sort(),
+    changed, removed, inputs, downstream, reads,
+    ruleIds: ids.filter((id) => kindOf(id) !== 'definition'),
+    valueIds: ids.filter((id) => kindOf(id) === 'definition'),
+    perMissing: new Map([['', changed]]),
   };
 }
 
+const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
+/** The draft's side of one case needs the full evaluation (its validation may fail, or it may throw). */
+const FULL = Symbol('full');
+
 /**
- * The draft's result for one case from the base result: re-evaluate the changed nodes, and of the
- * nodes downstream only those that read a definition whose value moved for this patient (an
- * albumin threshold that moves the points but not the Child-Pugh class re-evaluates no rule).
- * Every other node reads only unchanged values and keeps its base result.
+ * The draft's result for one case from the base result, as the nodes where it can differ: the
+ * changed nodes, the readers of a changed input whose fact this patient lacks, and of the nodes
+ * downstream only those that read a definition whose value moved for this patient (an albumin
+ * threshold that moves the points but not the Child-Pugh class re-evaluates no rule). Every other
+ * node reads only unchanged values and keeps its base result. Undefined: nothing can differ.
  */
-function patched(draft: Guideline, facts: Facts, before: EvaluationResult, delta: Delta): EvaluationResult {
-  const guideline = { id: draft.manifest.id, version: draft.manifest.version };
-  const r = reevaluate(draft, facts, before, delta.downstream, { changed: delta.changed, reads: delta.reads });
-  return { ...before, guideline, values: { ...before.values, ...r.values }, rules: { ...before.rules, ...r.rules } };
+function patched(draft: Guideline, c: Case, before: EvaluationResult, delta: Delta): { values: Record<string, ValueResult>; rules: Record<string, RuleResult> } | undefined | typeof FULL {
+  const facts = before.facts;
+  let nodes = delta.changed;
+  const inputs = delta.inputs;
+  if (inputs) {
+    const raw = c.facts as Record<string, JsonValue>;
+    for (const id of inputs.removed) if (hasOwn(raw, id)) return FULL;
+    // The base accepted every other fact; the changed inputs' facts are checked against the draft.
+    const given = inputs.draft.filter((f) => hasOwn(raw, f.id));
+    if (given.length) {
+      let clean: Facts;
+      try {
+        clean = validateFacts(inputs.draft, Object.fromEntries(given.map((f) => [f.id, raw[f.id]])));
+      } catch (e) {
+        if (e instanceof EngineError) return FULL; // rejected: the message lists every problem of the case
+        throw e;
+      }
+      // Accepted by both, a fact cleans to the same value; checked, not assumed.
+      for (const f of given) {
+        const x = hasOwn(clean, f.id) ? clean[f.id] : undefined;
+        const y = hasOwn(facts, f.id) ? facts[f.id] : undefined;
+        if (x === undefined ? y !== undefined : y === undefined || !sameJson(x, y)) return FULL;
+      }
+    }
+    let key = '';
+    for (const [id] of inputs.moved) if (!hasOwn(facts, id)) key += `${id}\n`;
+    if (key) {
+      let set = delta.perMissing.get(key);
+      if (!set) {
+        const missing = new Set(key.split('\n'));
+        delta.perMissing.set(key, (set = new Set([...delta.changed, ...inputs.moved.filter(([id]) => missing.has(id)).flatMap(([, readers]) => readers)])));
+      }
+      nodes = set;
+    }
+  }
+  if (nodes.size === 0 && delta.removed.size === 0) return undefined;
+  try {
+    return reevaluate(draft, facts, before, delta.downstream, { changed: nodes, reads: delta.reads });
+  } catch {
+    return FULL; // a node that cannot be evaluated: the full evaluation reports it as it would
+  }
 }
 
 /**
@@ -211,6 +328,12 @@ export function compare(base: Guideline, draft: Guideline, cases?: Case[], optio
   const changed: CaseChange[] = [];
   const cache = options.baselineCache;
   const delta = options.incremental === false ? undefined : deltaOf(base, draft);
+  const push = (c: Case, d: Diff) => {
+    if (d.outcomes.length || d.values.length || d.grades.length) {
+      const { grades, ...rest } = d;
+      changed.push({ id: c.id, title: c.title, ...rest, ...(grades.length ? { grades } : {}) });
+    }
+  };
   for (const c of all) {
     let a = cache?.get(c);
     if (!a) {
@@ -218,18 +341,25 @@ export function compare(base: Guideline, draft: Guideline, cases?: Case[], optio
       cache?.set(c, a);
     }
     // `a` was computed from this very case's facts, so the draft's result can start from it.
-    const fast = delta && a.result ? patched(draft, a.result.facts, a.result, delta) : undefined;
-    const b = fast ? { result: fast } : run(draft, c);
+    const fast = delta && a.result ? patched(draft, c, a.result, delta) : FULL;
+    if (fast === undefined) continue;
+    if (fast !== FULL) {
+      // Only the downstream and removed nodes can differ: diff those alone.
+      const removed = delta!.removed;
+      const { values, rules } = fast;
+      const before = a.result!;
+      push(c, diffWith(before,
+        (id) => (hasOwn(rules, id) ? rules[id] : removed.has(id) ? undefined : before.rules[id]),
+        (id) => (hasOwn(values, id) ? values[id] : removed.has(id) ? undefined : before.values[id]),
+        delta!.ruleIds, delta!.valueIds));
+      continue;
+    }
+    const b = run(draft, c);
     if (a.error || b.error) {
       if (a.error !== b.error) changed.push({ id: c.id, title: c.title, outcomes: [], values: [], error: { before: a.error, after: b.error } });
       continue;
     }
-    // A patched result differs from the base only in the downstream nodes: diff those alone.
-    const d = diffResults(a.result!, b.result!, fast ? { rules: delta!.ruleIds, values: delta!.valueIds } : undefined);
-    if (d.outcomes.length || d.values.length || d.grades.length) {
-      const { grades, ...rest } = d;
-      changed.push({ id: c.id, title: c.title, ...rest, ...(grades.length ? { grades } : {}) });
-    }
+    push(c, diffResults(a.result!, b.result!));
   }
   return { casesCompared: all.length, changed };
 }
