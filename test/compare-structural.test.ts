@@ -21,6 +21,7 @@ const without = (facts: Record<string, JsonValue>, ...ids: string[]) => Object.f
 const input = (g: Guideline, id: string) => g.inputs.find((f) => f.id === id)!;
 const node = <T = DefinitionNode>(g: Guideline, id: string) => g.nodes.find((n) => n.id === id) as unknown as T;
 const afpMax = input(base, 'afp').maximum!;
+const baselineCache = new Map<Case, CaseOutcome>();
 const albuminMax = input(base, 'albumin').maximum!;
 
 /** Every {"var": id} in an expression replaced by `by`. */
@@ -36,6 +37,8 @@ interface Edit {
   change: (g: Guideline) => void;
   /** patients this edit must move (the differential alone could pass with nothing moving) */
   planted: Case[];
+  /** compared from the saved version with the probes (see `probes`) */
+  probed?: true;
 }
 
 const edits: Edit[] = [
@@ -62,17 +65,20 @@ const edits: Edit[] = [
   {
     name: 'a small integer range narrowed (ecog 0-4): the missing value changes too',
     change: (g) => { input(g, 'ecog').maximum = 4; },
-    planted: [plant('ecog-5', { ...full, ecog: 5 })],
+    planted: [plant('ecog-5', { ...full, ecog: 5 }), plant('no-ecog', without(full, 'ecog'))],
+    probed: true,
   },
   {
     name: 'a small integer range widened past a finite domain (pain score 0-11)',
     change: (g) => { input(g, 'pain_score').maximum = 11; },
-    planted: [plant('pain-11', { ...full, pain_score: 11 })],
+    planted: [plant('pain-11', { ...full, pain_score: 11 }), plant('no-pain-score', without(full, 'pain_score'))],
+    probed: true,
   },
   {
     name: 'an enum value added (ascites)',
     change: (g) => { input(g, 'ascites').values!.push({ value: 'massive', label: 'Massive' }); },
-    planted: [plant('ascites-massive', { ...full, ascites: 'massive' })],
+    planted: [plant('ascites-massive', { ...full, ascites: 'massive' }), plant('no-ascites', without(full, 'ascites'))],
+    probed: true,
   },
   {
     name: 'an enum value removed (ascites moderate)',
@@ -147,11 +153,27 @@ const edits: Edit[] = [
   },
 ];
 
-function edited(change: (g: Guideline) => void): Guideline {
-  const g = structuredClone(base);
+function edited(change: (g: Guideline) => void, from: Guideline = base): Guideline {
+  const g = structuredClone(from);
   change(g);
   return g;
 }
+
+/**
+ * Definitions decided for a patient without the fact only while the input's domain is the saved
+ * one (ECOG 0-5, a pain score 0-10, three ascites grades): the edits of those domains must move
+ * such a patient, through the missing fact's value alone. One saved version holds them all.
+ */
+const probes: Record<string, Logic> = {
+  probe_ecog: { '!=': [{ var: 'ecog' }, 5] },
+  probe_pain: { '<=': [{ var: 'pain_score' }, 10] },
+  probe_ascites: { '!=': [{ var: 'ascites' }, 'massive'] },
+};
+const probedBase = edited((g) => {
+  for (const [id, expr] of Object.entries(probes)) g.nodes.push({ kind: 'definition', id, title: id, type: 'boolean', expr, citations: [] } as DefinitionNode);
+});
+const probedCache = new Map<Case, CaseOutcome>();
+const savedFor = (edit: Edit) => (edit.probed ? { base: probedBase, cache: probedCache } : { base, cache: baselineCache });
 
 /** One side of a case the reference way: validate, then evaluate the whole guideline. */
 function side(g: Guideline, c: Case): CaseOutcome {
@@ -164,14 +186,16 @@ function side(g: Guideline, c: Case): CaseOutcome {
   return { result: evaluate(g, c.facts) };
 }
 
-const baseSides = new Map<Case, CaseOutcome>();
+const baseSides = new WeakMap<Guideline, Map<Case, CaseOutcome>>();
 /** What compare() must report: both versions evaluated in full for every case. */
-function reference(draft: Guideline, cases: Case[]): { comparison: Comparison; errors: number } {
+function reference(draft: Guideline, cases: Case[], saved: Guideline = base): { comparison: Comparison; errors: number } {
   const changed: CaseChange[] = [];
   let errors = 0;
+  let sides = baseSides.get(saved);
+  if (!sides) baseSides.set(saved, (sides = new Map()));
   for (const c of cases) {
-    let a = baseSides.get(c);
-    if (!a) baseSides.set(c, (a = side(base, c)));
+    let a = sides.get(c);
+    if (!a) sides.set(c, (a = side(saved, c)));
     const b = side(draft, c);
     if (a.error || b.error) {
       errors++;
@@ -184,15 +208,14 @@ function reference(draft: Guideline, cases: Case[]): { comparison: Comparison; e
   return { comparison: { casesCompared: cases.length, changed }, errors };
 }
 
-const baselineCache = new Map<Case, CaseOutcome>();
-
 describe('compare on structural edits', () => {
   it.each(edits.map((e) => [e.name, e] as const))('%s: the fast path reports what full evaluation reports', (_name, edit) => {
-    const draft = edited(edit.change);
+    const saved = savedFor(edit);
+    const draft = edited(edit.change, saved.base);
     const cases = [...base.cases, ...generated, ...edit.planted];
-    const expected = reference(draft, cases);
+    const expected = reference(draft, cases, saved.base);
     const counts = { full: 0, patched: 0, reused: 0 };
-    expect(compare(base, draft, cases, { baselineCache, counts })).toEqual(expected.comparison);
+    expect(compare(saved.base, draft, cases, { baselineCache: saved.cache, counts })).toEqual(expected.comparison);
     // The full evaluation only where a side is an error (its message is the outcome).
     expect(counts.full).toBe(expected.errors);
     expect(counts.full + counts.patched + counts.reused).toBe(cases.length);
