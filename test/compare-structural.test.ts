@@ -270,3 +270,19 @@ describe('compare on structural edits', () => {
     expect(compare(base, draft, generated, { baselineCache })).toEqual(reference(draft, generated).comparison);
   });
 });
+
+describe('compare on a definition edit that keeps an unknown value as it reads', () => {
+  // `ascites == "none"` and `ascites == "slight"` are both "undecided: ascites" for a patient
+  // without it, but what reads them can still tell them apart (d2 is false with the first, as no
+  // ascites is both none and slight; undecided with the second): the readers must be re-evaluated.
+  const def = (id: string, expr: Logic) => ({ kind: 'definition', id, title: id, type: 'boolean', expr, citations: [] }) as DefinitionNode;
+  const saved = edited((g) => { g.nodes.push(def('d1', { '==': [{ var: 'ascites' }, 'none'] }), def('d2', { and: [{ var: 'd1' }, { '==': [{ var: 'ascites' }, 'slight'] }] })); });
+  const draft = edited((g) => { node(g, 'd1').expr = { '==': [{ var: 'ascites' }, 'slight'] }; }, saved);
+
+  it('moves the patient without ascites, as full evaluation does', () => {
+    const cases = [...generated, plant('no-ascites', without(full, 'ascites'))];
+    const expected = reference(draft, cases, saved).comparison;
+    expect(expected.changed.find((c) => c.id === 'planted-no-ascites')?.values).toContainEqual({ id: 'd2', before: false, after: { undecided: ['ascites'] } });
+    expect(compare(saved, draft, cases)).toEqual(expected);
+  });
+});
