@@ -671,7 +671,7 @@ function evaluateCompiledRule(r: Run, rule: CompiledRule): RuleResult {
 function missingOfClauses(clauses: readonly ClauseResult[]): string[] {
   let out: string[] = [];
   for (const cl of clauses) {
-    const m = cl.missing;
+    const m = own(cl, 'missing'); // own only: a 'missing' planted on Object.prototype is not the clause's
     if (m) out = out.length ? mergeMissing(out, m) : m.slice();
   }
   return out;
