@@ -20,7 +20,7 @@
 // `missing_some` in the three-valued path and inside list operators (they observe presence),
 // variables that are not a plain name of an input or an earlier definition, operators outside
 // their arity, and expressions beyond the interpreter's limits.
-import { escapeSegment, FORBIDDEN_SEGMENTS, isLogicObject, LIMITS, measure, OPERATOR_ARITY, operands, sqrtOperation, truthy, type TraceEvent } from './logic.ts';
+import { escapeSegment, FORBIDDEN_SEGMENTS, isLogicObject, LIMITS, measure, OPERATOR_ARITY, operands, SCOPED_OPERATORS, sqrtOperation, truthy, type TraceEvent } from './logic.ts';
 import { andOrResult, applyThree, arrayOf, eitherBranch, overUnknownList, reduceResult, scopedResult, truthiness, Unknown } from './logic.ts';
 import type { JsonValue, Logic } from './types.ts';
 
@@ -158,7 +158,7 @@ export function staticReads(logic: Logic, resolve: (name: string) => SlotRef | u
   walk(logic as JsonValue);
   return ok ? [...slots].sort((a, b) => a - b) : undefined;
 }
-const SCOPED = new Set(['map', 'filter', 'reduce', 'all', 'none', 'some']);
+const SCOPED: ReadonlySet<string> = new Set(SCOPED_OPERATORS);
 
 /** The helpers generated code calls, by the names it calls them (compiled-module.ts passes them too). */
 export const HELPER_NAMES = ['pf', 'tr', 'inOp', 'substr', 'sq', 'look', 'AB', 'FB', 'U', 'H'] as const;

@@ -6,7 +6,7 @@ import { ENGINE_VERSION } from './generated.ts';
 import { validateFacts, type Facts } from './facts.ts';
 import { definitionOrder } from './graph.ts';
 import { compileExpression, compilerAvailable, FALLBACK, staticReads, type CompiledExpression, type SlotRef } from './compile.ts';
-import { ABSENT, evaluateLogic, isUnknown, mergeMissing, own, sameJson, sortedMissing, splittable, splitResult, truthiness, unknownId, truthy, Unknown, unknownFact, type EvalContext, type TraceEvent, type Val } from './logic.ts';
+import { ABSENT, evaluateLogic, isUnknown, mergeMissing, own, sameJson, sortedMissing, splittable, splitResult, truthiness, truthy, Unknown, unknownId, unknownFact, type EvalContext, type TraceEvent, type Val } from './logic.ts';
 import type { DefinitionNode, Grade, Guideline, InputDef, JsonValue, Logic, RuleNode, Status } from './types.ts';
 
 export interface EvaluateOptions {
