@@ -177,8 +177,6 @@ interface Delta extends Patch {
   downstream: (DefinitionNode | RuleNode)[];
   /** what each downstream node reads (a rule's population included) */
   reads: Map<string, string[]>;
-  /** the definitions of `downstream` */
-  downstreamDefs: string[];
   /** the rule and value ids a patched result can differ in (downstream and removed), sorted */
   ruleIds: string[];
   valueIds: string[];
@@ -293,7 +291,6 @@ function deltaOf(base: Guideline, draft: Guideline): Delta | undefined {
   const ids = [...downstream.map((n) => n.id), ...removed].sort();
   return {
     changed, removed, inputs, downstream, reads,
-    downstreamDefs: downstream.filter((n) => n.kind === 'definition').map((n) => n.id),
     ruleIds: ids.filter((id) => kindOf(id) !== 'definition'),
     valueIds: ids.filter((id) => kindOf(id) === 'definition'),
     perMissing: new Map([['', changed]]),
@@ -364,38 +361,10 @@ function patched(draft: Guideline, c: Case, before: EvaluationResult, delta: Del
   }
   if (nodes.size === 0 && delta.removed.size === 0) return undefined;
   try {
-    return reevaluate(draft, facts, before, delta.downstream, { changed: forcedFor(delta, before, nodes), reads: delta.reads });
+    return reevaluate(draft, facts, before, delta.downstream, { changed: nodes, reads: delta.reads });
   } catch {
     return FULL; // a node that cannot be evaluated: the full evaluation reports it as it would
   }
-}
-
-/**
- * The nodes to re-evaluate whatever happens to what they read: the changed ones, and every node
- * that may be re-evaluated and reads a definition that may be too and was unknown for this patient.
- * reevaluate() skips the readers of a definition whose result is unchanged, but a result leaves out
- * part of an unknown value (which completions of its missing facts give which value):
- * `ascites == "none"` and `ascites == "slight"` both read "undecided: ascites", yet
- * `d1 and ascites == "slight"` is false with the first and undecided with the second. A known value
- * that reads the same is the same value: below it, reevaluate()'s pruning stands.
- */
-function forcedFor(delta: Delta, before: EvaluationResult, nodes: ReadonlySet<string>): ReadonlySet<string> {
-  // Most patients have every downstream definition known: nothing to force.
-  if (!delta.downstreamDefs.some((id) => before.values[id]?.missing)) return nodes;
-  let forced: Set<string> | undefined;
-  /** the nodes that may be re-evaluated for this patient: the changed ones and what reads them */
-  const reach = new Set(nodes);
-  for (const n of delta.downstream) {
-    const reads = delta.reads.get(n.id)!;
-    let reached = reach.has(n.id);
-    for (const x of reads) {
-      if (!reach.has(x)) continue;
-      reached = true;
-      if (before.values[x]?.missing && !nodes.has(n.id)) { (forced ??= new Set(nodes)).add(n.id); break; }
-    }
-    if (reached) reach.add(n.id);
-  }
-  return forced ?? nodes;
 }
 
 /**

@@ -248,7 +248,7 @@ export function reevaluate(g: Guideline, facts: Facts, earlier: EvaluationResult
       env.set(node.id, v);
       const r = toValueResult(v);
       values[node.id] = r;
-      if (changed && !sameValueResult(r, earlier.values[node.id])) moved.add(node.id);
+      if (changed && movedFrom(v, earlier.values[node.id])) moved.add(node.id);
     } else rules[node.id] = evaluateRule(node, ctx, populationValue(p, node, env));
   }
   return { values, rules };
@@ -271,8 +271,19 @@ class EarlierValues extends Map<string, Val> {
   }
 }
 
-function sameValueResult(a: ValueResult, b: ValueResult | undefined): boolean {
-  return !!b && sameJson(a as unknown as JsonValue, b as unknown as JsonValue);
+/**
+ * Whether a definition's new value differs from its earlier result. Two Unknowns are compared by
+ * their whole content, which a result leaves out in part (which completions of the missing facts
+ * give which value): `ascites == "none"` and `ascites == "slight"` both read "undecided: ascites",
+ * yet `d1 and ascites == "slight"` is false with the first and undecided with the second. An
+ * earlier Unknown whose content is not at hand (a result read back from JSON) counts as moved.
+ */
+function movedFrom(v: Val, before: ValueResult | undefined): boolean {
+  if (!before) return true;
+  const wasUnknown = own(before, 'missing') !== undefined;
+  if (!isUnknown(v)) return wasUnknown || !sameJson(v as JsonValue, before.value as JsonValue);
+  const old = wasUnknown ? valueBehind.get(before) : undefined;
+  return !old || !isUnknown(old) || unknownId(v) !== unknownId(old);
 }
 
 function populationValue(p: Prepared, rule: RuleNode, values: Map<string, Val>): { id: string; value: Val } | undefined {
