@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { compare, diffResults, type CaseChange, type CaseOutcome, type Comparison } from '../engine/authoring/index.ts';
 import { EngineError, evaluate, validateFacts, type Case, type DefinitionNode, type Guideline, type InputDef, type JsonValue, type Logic, type RuleNode } from '../engine/runtime/index.ts';
+import { reevaluate } from '../engine/runtime/evaluate.ts';
 import { loadGuideline } from '../engine/node/load.ts';
 import { GUIDELINE_DIR } from './helpers.ts';
 import { patients } from './generate.ts';
@@ -284,5 +285,21 @@ describe('compare on a definition edit that keeps an unknown value as it reads',
     const expected = reference(draft, cases, saved).comparison;
     expect(expected.changed.find((c) => c.id === 'planted-no-ascites')?.values).toContainEqual({ id: 'd2', before: false, after: { undecided: ['ascites'] } });
     expect(compare(saved, draft, cases)).toEqual(expected);
+  });
+
+  it('re-evaluates the readers when the earlier result was read back from JSON (its unknown content is lost)', () => {
+    const facts = validateFacts(draft.inputs, without(full, 'ascites'));
+    const earlier = evaluate(saved, facts);
+    const orderOf = (g: Guideline) => ['d1', 'd2'].map((id) => node(g, id));
+    const order = orderOf(draft);
+    const options = { changed: new Set(['d1']), reads: new Map([['d1', ['ascites']], ['d2', ['d1', 'ascites']]]) };
+    const want = { undecided: ['ascites'] };
+    // in process, the earlier Unknown's content is at hand and differs: d2 is re-evaluated
+    expect(reevaluate(draft, facts, earlier, order, options).values.d2).toEqual({ missing: want.undecided });
+    // from JSON, it cannot be compared: d1 counts as moved, and d2 is re-evaluated all the same
+    const fromJson = JSON.parse(JSON.stringify(earlier)) as typeof earlier;
+    expect(reevaluate(draft, facts, fromJson, order, options).values.d2).toEqual({ missing: want.undecided });
+    // and with nothing changed in d1's content, its reader keeps its earlier result
+    expect(reevaluate(saved, facts, earlier, orderOf(saved), options).values.d2).toBeUndefined();
   });
 });
