@@ -293,12 +293,12 @@ describe('compare on a definition edit that keeps an unknown value as it reads',
     const orderOf = (g: Guideline) => ['d1', 'd2'].map((id) => node(g, id));
     const order = orderOf(draft);
     const options = { changed: new Set(['d1']), reads: new Map([['d1', ['ascites']], ['d2', ['d1', 'ascites']]]) };
-    const want = { undecided: ['ascites'] };
+    const undecided = { missing: ['ascites'] };
     // in process, the earlier Unknown's content is at hand and differs: d2 is re-evaluated
-    expect(reevaluate(draft, facts, earlier, order, options).values.d2).toEqual({ missing: want.undecided });
+    expect(reevaluate(draft, facts, earlier, order, options).values.d2).toEqual(undecided);
     // from JSON, it cannot be compared: d1 counts as moved, and d2 is re-evaluated all the same
     const fromJson = JSON.parse(JSON.stringify(earlier)) as typeof earlier;
-    expect(reevaluate(draft, facts, fromJson, order, options).values.d2).toEqual({ missing: want.undecided });
+    expect(reevaluate(draft, facts, fromJson, order, options).values.d2).toEqual(undecided);
     // and with nothing changed in d1's content, its reader keeps its earlier result
     expect(reevaluate(saved, facts, earlier, orderOf(saved), options).values.d2).toBeUndefined();
   });
