@@ -90,14 +90,17 @@ export function checkInvariants(g: Guideline, result: EvaluationResult): Invaria
   if (!invariants.length) return [];
   const out: InvariantBreak[] = [];
   for (const inv of invariants) {
+    // The clauses first: an invariant none of whose targets is met or missed cannot break, so its
+    // `when` (run by the interpreter) is evaluated only for the few patients where it matters.
+    const forbidden = inv.forbid.flatMap((t) => matches(p, result, t));
+    const unmet = (inv.require ?? []).filter((t) => !matches(p, result, t).length);
+    if (!forbidden.length && !unmet.length) continue;
     if (invariantHolds(g, inv, result) !== true) continue;
-    for (const t of inv.forbid) {
-      for (const m of matches(p, result, t)) {
-        out.push({ invariant: inv.id, kind: 'forbid', clause: m.clause, intervention: m.intervention, message: `${inv.id} (${inv.title}): clause ${m.clause} (${m.action} ${m.intervention}) applies, which it forbids` });
-      }
+    for (const m of forbidden) {
+      out.push({ invariant: inv.id, kind: 'forbid', clause: m.clause, intervention: m.intervention, message: `${inv.id} (${inv.title}): clause ${m.clause} (${m.action} ${m.intervention}) applies, which it forbids` });
     }
-    for (const t of inv.require ?? []) {
-      if (!matches(p, result, t).length) out.push({ invariant: inv.id, kind: 'require', intervention: t.intervention, message: `${inv.id} (${inv.title}): no clause that ${t.actions.join('/')}s ${t.intervention}${t.chapter ? ` in ${t.chapter}` : ''} applies, which it requires` });
+    for (const t of unmet) {
+      out.push({ invariant: inv.id, kind: 'require', intervention: t.intervention, message: `${inv.id} (${inv.title}): no clause that ${t.actions.join('/')}s ${t.intervention}${t.chapter ? ` in ${t.chapter}` : ''} applies, which it requires` });
     }
   }
   return out;
