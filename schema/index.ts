@@ -1,35 +1,23 @@
-// Compiled validators for every guideline document type. Imports only ajv (see ARCHITECTURE.md).
-// Ajv compiles schemas into code with `new Function`, so it is created lazily, on the first
-// validation (authoring only): importing this module runs no generated code. The runtime never
-// imports it; it validates bundles with the standalone validator of engine/runtime/generated.ts.
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+// Validators for every guideline document type. They are ajv's standalone code for
+// guideline.schema.json, generated at install and build time into validators.generated.ts
+// (engine/node/build/gen-validators.mjs, strict, every error): nothing compiles a schema, and
+// nothing runs `new Function`, when the CLI or the checker starts. The runtime never imports this
+// module; it validates bundles with the standalone validator of engine/runtime/generated.ts.
+import type { ErrorObject } from 'ajv/dist/2020.js';
 import guidelineSchema from './guideline.schema.json' with { type: 'json' };
+import { validate_case, validate_input, validate_manifest, validate_node } from './validators.generated.ts';
 
 export type DocumentType = 'manifest' | 'input' | 'node' | 'case';
 
 export const SCHEMA_ID = guidelineSchema.$id;
 export { guidelineSchema };
 
-// strictRequired is off because conditional requirements (if type is enum then values is required) name
-// properties declared by the enclosing schema, which that rule cannot see; every other strict check is on.
-let ajv: Ajv2020 | undefined;
-function compiler(): Ajv2020 {
-  if (!ajv) {
-    ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true, allowUnionTypes: true });
-    ajv.addSchema(guidelineSchema);
-  }
-  return ajv;
-}
+type Validator = ((doc: unknown) => boolean) & { errors?: ErrorObject[] | null };
+const validators: Record<DocumentType, Validator> = { manifest: validate_manifest, input: validate_input, node: validate_node, case: validate_case };
 
-const validators = new Map<DocumentType, ValidateFunction>();
-
-function validatorFor(type: DocumentType): ValidateFunction {
-  let v = validators.get(type);
-  if (!v) {
-    v = compiler().getSchema(`${SCHEMA_ID}#/$defs/${type}`);
-    if (!v) throw new Error(`no schema for document type ${type}`);
-    validators.set(type, v);
-  }
+function validatorFor(type: DocumentType): Validator {
+  const v = Object.prototype.hasOwnProperty.call(validators, type) ? validators[type] : undefined;
+  if (!v) throw new Error(`no schema for document type ${type}`);
   return v;
 }
 

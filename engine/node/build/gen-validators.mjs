@@ -1,6 +1,8 @@
 // Generates engine/runtime/generated.ts from the schema files and package.json: the bundle
 // validator as ajv standalone code (no `new Function` at run time, so a page whose CSP is
-// `script-src 'self'` can load the runtime) and the engine version. The file is not in git: it is
+// `script-src 'self'` can load the runtime) and the engine version. And schema/validators.generated.ts:
+// the authoring validators of each document type (every error, for the checker), compiled here
+// once instead of by ajv on every run of the CLI (a third of `guideline check`). The files are not in git: they are
 // rebuilt from schema/*.json by `npm ci` (prepare), `npm run typecheck`, `npm pack` (prepack),
 // .ci/run and vitest's global setup, so it can never go stale against the schemas.
 // Usage: node engine/node/build/gen-validators.mjs [--check]   (--check: exit 1 if the file is missing or stale)
@@ -15,23 +17,32 @@ const guideline = read('schema/guideline.schema.json');
 const bundle = read('schema/bundle.schema.json');
 const pkg = read('package.json');
 
-// Same options as schema/index.ts (strict), first error only: the runtime refuses, authoring explains.
-const ajv = new Ajv2020.default({ strict: true, strictRequired: false, allErrors: false, allowUnionTypes: true, code: { source: true, esm: true, lines: false } });
-ajv.addSchema(guideline);
-ajv.addSchema(bundle);
-let code = standaloneCode.default(ajv, { validateBundle: bundle.$id });
-
-// ajv's only run-time helper in this code: string length in code points (for maxLength/minLength).
-code = code.replace(/require\("ajv\/dist\/runtime\/ucs2length"\)\.default/g, '((s) => { let n = 0; for (const _ of s) n++; return n; })');
-// And deep equality of JSON values (uniqueItems over objects, const/enum of objects).
-const EQUAL = '((a, b) => { const eq = (x, y) => { if (x === y) return true; if (typeof x !== "object" || typeof y !== "object" || x === null || y === null) return false; if (Array.isArray(x) !== Array.isArray(y)) return false; if (Array.isArray(x)) return x.length === y.length && x.every((v, i) => eq(v, y[i])); const kx = Object.keys(x), ky = Object.keys(y); return kx.length === ky.length && kx.every((k) => Object.prototype.hasOwnProperty.call(y, k) && eq(x[k], y[k])); }; return eq(a, b); })';
-code = code.replace(/require\("ajv\/dist\/runtime\/equal"\)\.default/g, EQUAL);
-const left = code.match(/require\([^)]*\)/g);
-if (left) {
-  console.error(`gen-validators: the standalone code still needs ${left.join(', ')}; inline it in engine/node/build/gen-validators.mjs`);
-  process.exit(1);
+/**
+ * Standalone ESM code of the named validators, with ajv's run-time helpers inlined (no require).
+ * strictRequired is off because conditional requirements (if type is enum then values is required)
+ * name properties declared by the enclosing schema, which that rule cannot see; every other strict
+ * check is on.
+ */
+function standalone(options, exports) {
+  const ajv = new Ajv2020.default({ strict: true, strictRequired: false, allowUnionTypes: true, ...options, code: { source: true, esm: true, lines: false } });
+  ajv.addSchema(guideline);
+  ajv.addSchema(bundle);
+  let code = standaloneCode.default(ajv, exports);
+  // ajv's run-time helpers in this code: string length in code points (for maxLength/minLength)...
+  code = code.replace(/require\("ajv\/dist\/runtime\/ucs2length"\)\.default/g, '((s) => { let n = 0; for (const _ of s) n++; return n; })');
+  // ...and deep equality of JSON values (uniqueItems over objects, const/enum of objects).
+  const EQUAL = '((a, b) => { const eq = (x, y) => { if (x === y) return true; if (typeof x !== "object" || typeof y !== "object" || x === null || y === null) return false; if (Array.isArray(x) !== Array.isArray(y)) return false; if (Array.isArray(x)) return x.length === y.length && x.every((v, i) => eq(v, y[i])); const kx = Object.keys(x), ky = Object.keys(y); return kx.length === ky.length && kx.every((k) => Object.prototype.hasOwnProperty.call(y, k) && eq(x[k], y[k])); }; return eq(a, b); })';
+  code = code.replace(/require\("ajv\/dist\/runtime\/equal"\)\.default/g, EQUAL);
+  const left = code.match(/require\([^)]*\)/g);
+  if (left) {
+    console.error(`gen-validators: the standalone code still needs ${left.join(', ')}; inline it in engine/node/build/gen-validators.mjs`);
+    process.exit(1);
+  }
+  return code.replace(/^"use strict";/, '');
 }
-code = code.replace(/^"use strict";/, '');
+
+// Same options as schema/index.ts (strict), first error only: the runtime refuses, authoring explains.
+let code = standalone({ allErrors: false }, { validateBundle: bundle.$id });
 // The validator gets a declared type (its inferred one does not type-check under skipLibCheck: false).
 if (!code.includes('export const validateBundle = ')) { console.error('gen-validators: unexpected standalone code shape'); process.exit(1); }
 code = code.replace('export const validateBundle = ', 'const validateBundleCompiled = ');
@@ -51,16 +62,30 @@ export const ENGINE_VERSION: string = ${JSON.stringify(pkg.version)};
 export const BUNDLE_SCHEMA_ID = ${JSON.stringify(bundle.$id)};
 `;
 
-const target = fileURLToPath(new URL('engine/runtime/generated.ts', root));
-const current = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
-if (process.argv.includes('--check')) {
-  if (current !== typed) {
-    console.error(`${target} is ${current === undefined ? 'missing' : 'stale (the schemas or the version changed)'}: run "npm run gen"`);
-    process.exit(1);
+// The authoring validators: every error (allErrors), one per document type of schema/index.ts.
+const TYPES = ['manifest', 'input', 'node', 'case'];
+const names = Object.fromEntries(TYPES.map((t) => [`validate_${t}`, `${guideline.$id}#/$defs/${t}`]));
+const authoring = `// @ts-nocheck
+// GENERATED by engine/node/build/gen-validators.mjs from schema/guideline.schema.json (ajv standalone
+// code, every error reported). Do not edit, do not commit (.gitignore): \`npm run gen\` rebuilds it.
+/* eslint-disable */
+${standalone({ allErrors: true }, names)}
+`;
+
+const files = [
+  [fileURLToPath(new URL('engine/runtime/generated.ts', root)), typed],
+  [fileURLToPath(new URL('schema/validators.generated.ts', root)), authoring],
+];
+const check = process.argv.includes('--check');
+for (const [target, text] of files) {
+  const current = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
+  if (check) {
+    if (current !== text) {
+      console.error(`${target} is ${current === undefined ? 'missing' : 'stale (the schemas or the version changed)'}: run "npm run gen"`);
+      process.exit(1);
+    }
+  } else if (current !== text) {
+    writeFileSync(`${target}.tmp`, text);
+    renameSync(`${target}.tmp`, target);
   }
-  process.exit(0);
-}
-if (current !== typed) {
-  writeFileSync(`${target}.tmp`, typed);
-  renameSync(`${target}.tmp`, target);
 }
