@@ -23,7 +23,14 @@ export function chapterOf(g: Guideline, id: string): string | undefined {
 }
 
 interface Candidate { rule: string; index: number; clause: string; action: string; intervention: string; option?: number }
-interface PreparedInvariants { invariants: InvariantNode[]; inputs: Set<string>; targets: Map<InvariantTarget, Candidate[]> }
+interface PreparedInvariants {
+  invariants: InvariantNode[]; inputs: Set<string>; targets: Map<InvariantTarget, Candidate[]>;
+  /** per clause (or option) that some target can match, keyed by clauseKey: those targets, with its place in each one's list */
+  byClause: Map<string, { target: InvariantTarget; place: number; candidate: Candidate }[]>;
+  /** the rules of those clauses */
+  rules: string[];
+}
+const clauseKey = (rule: string, index: number, option: number | undefined) => `${rule}\u0000${index}\u0000${option ?? ''}`;
 const cache = new WeakMap<Guideline, PreparedInvariants>();
 
 /** Per guideline, once: the invariants and, per target, the clauses (and options) it can match. */
@@ -52,18 +59,46 @@ function prepare(g: Guideline): PreparedInvariants {
       targets.set(t, list);
     }
   }
-  p = { invariants, inputs: new Set(g.inputs.map((i) => i.id)), targets };
+  const byClause: PreparedInvariants['byClause'] = new Map();
+  for (const [target, list] of targets) {
+    list.forEach((candidate, place) => {
+      const key = clauseKey(candidate.rule, candidate.index, candidate.option);
+      let at = byClause.get(key);
+      if (!at) byClause.set(key, (at = []));
+      at.push({ target, place, candidate });
+    });
+  }
+  const ruleIds = [...new Set([...targets.values()].flat().map((c) => c.rule))];
+  p = { invariants, inputs: new Set(g.inputs.map((i) => i.id)), targets, byClause, rules: ruleIds };
   cache.set(g, p);
   return p;
 }
 
-/** The clauses (and options) of a target that apply to the patient. */
-function matches(p: PreparedInvariants, result: EvaluationResult, t: InvariantTarget): Candidate[] {
-  return p.targets.get(t)!.filter((c) => {
-    const cr = result.rules[c.rule]?.clauses[c.index];
-    if (!cr) return false;
-    return c.option === undefined ? cr.status === 'applies' : cr.options?.[c.option]?.status === 'applies';
-  });
+/**
+ * Per target, the clauses (and options) it can match that apply to the patient, in the target's
+ * order. Found from the clauses that apply (a few per patient), not by testing every candidate of
+ * every target (thousands).
+ */
+function matchesOf(p: PreparedInvariants, result: EvaluationResult): Map<InvariantTarget, Candidate[]> {
+  const found = new Map<InvariantTarget, { place: number; candidate: Candidate }[]>();
+  const add = (key: string) => {
+    for (const m of p.byClause.get(key) ?? []) {
+      let at = found.get(m.target);
+      if (!at) found.set(m.target, (at = []));
+      at.push(m);
+    }
+  };
+  for (const rule of p.rules) {
+    const clauses = result.rules[rule]?.clauses ?? [];
+    for (let index = 0; index < clauses.length; index++) {
+      const cr = clauses[index];
+      if (cr.status === 'applies') add(clauseKey(rule, index, undefined));
+      cr.options?.forEach((o, option) => { if (o.status === 'applies') add(clauseKey(rule, index, option)); });
+    }
+  }
+  const out = new Map<InvariantTarget, Candidate[]>();
+  for (const [t, list] of found) out.set(t, list.sort((a, b) => a.place - b.place).map((m) => m.candidate));
+  return out;
 }
 
 /** Evaluate an invariant's `when` against a result's facts and definition values. */
@@ -89,11 +124,13 @@ export function checkInvariants(g: Guideline, result: EvaluationResult): Invaria
   const { invariants } = p;
   if (!invariants.length) return [];
   const out: InvariantBreak[] = [];
+  const matched = matchesOf(p, result);
+  const matches = (t: InvariantTarget) => matched.get(t) ?? [];
   for (const inv of invariants) {
     // The clauses first: an invariant none of whose targets is met or missed cannot break, so its
     // `when` (run by the interpreter) is evaluated only for the few patients where it matters.
-    const forbidden = inv.forbid.flatMap((t) => matches(p, result, t));
-    const unmet = (inv.require ?? []).filter((t) => !matches(p, result, t).length);
+    const forbidden = inv.forbid.flatMap(matches);
+    const unmet = (inv.require ?? []).filter((t) => !matches(t).length);
     if (!forbidden.length && !unmet.length) continue;
     if (invariantHolds(g, inv, result) !== true) continue;
     for (const m of forbidden) {
