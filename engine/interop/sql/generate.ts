@@ -17,6 +17,8 @@ export const STATIC_CAP = 2048;
 export const UNROLL_MAX = 12;
 /** Inputs whose absence one BIGINT column holds (bits 0..52: exact as a double too). */
 const ABSENT_BITS = 53;
+/** Largest table of status codes looked up by a population's and a clause's values at once (see combined()). */
+const COMBINED_CAP = 4096;
 
 /** A table for one expression: static (every combination) or discovered (the combinations in the data). */
 interface Resolved { table?: number[]; map?: Map<number, number>; domain: Domain; strides: number[] }
@@ -140,7 +142,10 @@ export class SqlGenerator {
     const need = this.advance();
     if (!need.length) return undefined;
     const keys = need.map((e) => this.keyOf(e, stridesOf(e.reads.map((r) => this.domainOf(r)!))));
-    const sql = `${this.chainSql(true, need.flatMap((e) => e.reads.map((r) => this.colOf(r))))}\nSELECT ${keys.map((k, i) => `${k} AS k${i}`).join(', ')} FROM lv GROUP BY GROUPING SETS (${keys.map((k) => `(${k})`).join(', ')})`;
+    // one row: per expression the list of its distinct keys (GROUPING SETS gave a row per key,
+    // every other expression's column NULL: most of the cells, and of the time, to read them back)
+    const agg = this.dialect === 'duckdb' ? 'list' : 'array_agg';
+    const sql = `${this.chainSql(true, need.flatMap((e) => e.reads.map((r) => this.colOf(r))))}\nSELECT ${keys.map((k, i) => `${agg}(DISTINCT ${k}) AS k${i}`).join(', ')} FROM lv`;
     return { sql, exprs: need };
   }
 
@@ -152,8 +157,7 @@ export class SqlGenerator {
       const strides = stridesOf(ds);
       const domain = emptyDomain();
       const map = new Map<number, number>();
-      for (const row of rows) {
-        const raw = row[`k${i}`];
+      for (const raw of keysOf(rows, `k${i}`)) {
         if (raw === null || raw === undefined) continue;
         const key = Number(raw);
         if (map.has(key)) continue;
@@ -324,12 +328,22 @@ export class SqlGenerator {
         const fields = list.items!.fields;
         const missing = `${prev}.${quoteIdent(list.id)} IS NULL`;
         const n = this.unrolled(list.id);
-        let t: string; let u: string; let f: string; let empty: string;
+        let v: string;
         if (n !== undefined) {
-          // the item predicate at each position that exists: some/none/all's true, unknown and false items
+          // The item predicate once per position, folded by SQL's own Kleene logic (one pass, each
+          // predicate written once; three "is there a true / unknown / false item" ORs wrote it
+          // three times, the longest columns of the base query). "some": OR over the items that
+          // exist (true if one is true, else unknown if one is unknown); "all": AND of "absent or
+          // true" (false if one is false); "none" is not "some". NULL is 2 (undecided).
           const preds = Array.from({ length: n }, (_, j) => ({ has: `${quoteIdent(`n_${list.id}`)} >= ${j + 1}`, pred: itemPredicate(args[1], { node: atom.node, root: () => undefined, item: itemAt(list, j + 1) }, `${atom.pointer}/${op}/1`) }));
-          const any = (is: string) => (preds.length ? `(${preds.map((x) => `(${x.has} AND ${x.pred} ${is})`).join(' OR ')})` : 'FALSE');
-          [t, u, f, empty] = [any('IS TRUE'), any('IS NULL'), any('IS FALSE'), `${quoteIdent(`n_${list.id}`)} = 0`];
+          const some = preds.length ? `(${preds.map((x) => `(${x.has} AND ${x.pred})`).join(' OR ')})` : 'FALSE';
+          const every = preds.length ? `(${preds.map((x) => `(NOT (${x.has}) OR ${x.pred})`).join(' AND ')})` : 'TRUE';
+          const code = (b: string) => `COALESCE(CAST(${b} AS INTEGER), 2)`;
+          v = op === 'some'
+            ? `CASE WHEN ${missing} THEN 2 ELSE ${code(some)} END`
+            : op === 'none'
+              ? `CASE WHEN ${missing} THEN 2 ELSE ${code(`NOT ${some}`)} END`
+              : `CASE WHEN ${missing} THEN 2 WHEN ${quoteIdent(`n_${list.id}`)} = 0 THEN 0 ELSE ${code(every)} END`;
         } else {
           const pred = itemPredicate(args[1], { node: atom.node, root: () => undefined, item: (x) => (fields[x] ? itemField('it', x, fields[x]) : undefined) }, `${atom.pointer}/${op}/1`);
           // every list atom over one list is one aggregate of one GROUP BY (one join, not one per atom)
@@ -338,13 +352,13 @@ export class SqlGenerator {
           if (!group) { group = []; listGroups.set(list.id, group); }
           group.push(`bool_or(${pred} IS TRUE) AS t${k}, bool_or(${pred} IS NULL) AS u${k}, bool_or(${pred} IS FALSE) AS f${k}`);
           const g = `la_${list.id}`;
-          [t, u, f, empty] = [`${g}.t${k}`, `${g}.u${k}`, `${g}.f${k}`, `${g}.pid IS NULL`];
+          const [t, u, f, empty] = [`${g}.t${k}`, `${g}.u${k}`, `${g}.f${k}`, `${g}.pid IS NULL`];
+          v = op === 'some'
+            ? `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 0 WHEN ${t} THEN 1 WHEN ${u} THEN 2 ELSE 0 END`
+            : op === 'none'
+              ? `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 1 WHEN ${t} THEN 0 WHEN ${u} THEN 2 ELSE 1 END`
+              : `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 0 WHEN ${f} THEN 0 WHEN ${u} THEN 2 ELSE 1 END`;
         }
-        const v = op === 'some'
-          ? `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 0 WHEN ${t} THEN 1 WHEN ${u} THEN 2 ELSE 0 END`
-          : op === 'none'
-            ? `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 1 WHEN ${t} THEN 0 WHEN ${u} THEN 2 ELSE 1 END`
-            : `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 0 WHEN ${f} THEN 0 WHEN ${u} THEN 2 ELSE 1 END`;
         cols.push(`(${v}) AS ${c}`, `(CASE WHEN ${missing} THEN 0 ELSE 1 END) AS ${c}_lk`);
         this.leafColumn.set(`__atom__${atom.id}__listknown`, `${c}_lk`);
       }
@@ -466,6 +480,14 @@ export class SqlGenerator {
 
   /** Status code of each value of an expression (or population): applies 0, does-not-apply 1, undecided 2. */
   private statusCodes(id: string): number[] {
+    let codes = this.codes.get(id);
+    if (!codes) this.codes.set(id, (codes = this.statusCodesUncached(id)));
+    return codes;
+  }
+
+  private readonly codes = new Map<string, number[]>();
+
+  private statusCodesUncached(id: string): number[] {
     return this.resolved.get(id)!.domain.vals.map((v) => {
       const t = evaluateLogic({ '!!': { var: 'x' } }, { mode: 'unknown', node: id, data: null, resolveRoot: () => v });
       return t instanceof Unknown ? 2 : t ? 0 : 1;
@@ -479,6 +501,32 @@ export class SqlGenerator {
     return this.list(codes, c);
   }
 
+  /**
+   * A status code as one constant-table lookup keyed by the value indexes of several expressions
+   * (the first most significant): `code` gets their status codes (statusCodes). Undefined when the
+   * table would have more than COMBINED_CAP entries.
+   */
+  private combined(ids: string[], code: (codes: number[]) => number): string | undefined {
+    const codes = ids.map((id) => this.statusCodes(id));
+    const sizes = codes.map((c) => c.length);
+    const size = sizes.reduce((a, b) => a * b, 1);
+    if (size > COMBINED_CAP) return undefined;
+    const table: number[] = [];
+    const digits = sizes.map(() => 0);
+    for (let n = 0; n < size; n++) {
+      table.push(code(digits.map((d, k) => codes[k][d])));
+      for (let k = digits.length - 1; k >= 0 && ++digits[k] === sizes[k]; k--) digits[k] = 0;
+    }
+    let stride = 1;
+    const terms: string[] = [];
+    for (let k = ids.length - 1; k >= 0; k--) {
+      const c = this.readColumn.get(ids[k])!;
+      terms.unshift(stride === 1 ? `CAST(${c} AS INTEGER)` : `CAST(${c} AS INTEGER) * ${stride}`);
+      stride *= sizes[k];
+    }
+    return this.lookup(table, terms.length === 1 ? terms[0] : `(${terms.join(' + ')})`);
+  }
+
   /** Status columns of every rule, clause and option, in three stages (populations, clauses and options, rules), and their layout. */
   statusColumns(): { stages: string[][]; layout: ResultLayout } {
     const pops: string[] = [];
@@ -488,6 +536,7 @@ export class SqlGenerator {
     const popCol = new Map<string, string>();
     let n = 0;
     const and2 = (a: string, b: string) => `(CASE WHEN ${a} = 1 OR ${b} = 1 THEN 1 WHEN ${a} = 0 AND ${b} = 0 THEN 0 ELSE 2 END)`;
+    const and = (a: number, b: number) => (a === 1 || b === 1 ? 1 : a === 0 && b === 0 ? 0 : 2);
     for (const r of this.plan.rules) {
       let pop = '0';
       if (r.population) {
@@ -498,10 +547,19 @@ export class SqlGenerator {
       const clauses = r.clauses.map((c) => {
         const cc = `c${n++}`;
         const own = and2(pop, this.statusOf(c.when.id));
-        clausesSql.push(`(CASE WHEN ${pop} = 1 THEN 3 ELSE ${own} END) AS ${cc}`);
+        // One lookup by the value indexes of the population and the condition(s) together, when
+        // that table is small: the CASE over two lookups per clause was most of the counts pass.
+        const ids = (o?: string) => [...(r.population ? [r.population] : []), c.when.id, ...(o ? [o] : [])];
+        const status = (p: number, w: number, o?: number) => (p === 1 ? 3 : o === undefined ? and(p, w) : and(and(p, w), o));
+        const clauseCode = this.combined(ids(), (x) => (r.population ? status(x[0], x[1]) : status(0, x[0])));
+        clausesSql.push(`${clauseCode ?? `(CASE WHEN ${pop} = 1 THEN 3 ELSE ${own} END)`} AS ${cc}`);
         const options = c.options.map((o) => {
           const oc = `o${n++}`;
-          clausesSql.push(o.when ? `(CASE WHEN ${pop} = 1 THEN 3 ELSE ${and2(own, this.statusOf(o.when.id))} END) AS ${oc}` : `(CASE WHEN ${pop} = 1 THEN 3 ELSE ${own} END) AS ${oc}`);
+          if (!o.when) clausesSql.push(`${clauseCode ?? `(CASE WHEN ${pop} = 1 THEN 3 ELSE ${own} END)`} AS ${oc}`);
+          else {
+            const code = this.combined(ids(o.when.id), (x) => (r.population ? status(x[0], x[1], x[2]) : status(0, x[0], x[1])));
+            clausesSql.push(`${code ?? `(CASE WHEN ${pop} = 1 THEN 3 ELSE ${and2(own, this.statusOf(o.when.id))} END)`} AS ${oc}`);
+          }
           return { intervention: o.intervention, column: oc };
         });
         return { id: c.id, column: cc, options };
@@ -522,6 +580,17 @@ export class SqlGenerator {
     const keep = ['pid', ...this.absenceWords, ...(this.columns.has('intervention_given') ? ['intervention_given'] : []), ...used];
     return `${this.chainSql(false, keep)},\nsa AS (SELECT ${keep.map((c) => `lv.${c}`).join(', ')}, ${stages[0].join(', ')} FROM lv),\nsb AS (SELECT sa.*, ${stages[1].join(', ')} FROM sa),\nst AS (SELECT sb.*, ${stages[2].join(', ')} FROM sb)`;
   }
+}
+
+/** The distinct keys a discovery query found for one expression: a list per row (one row; any for an empty table). */
+function keysOf(rows: Record<string, unknown>[], column: string): unknown[] {
+  const out: unknown[] = [];
+  for (const row of rows) {
+    const v = row[column];
+    if (Array.isArray(v)) for (const x of v) out.push(x);
+    else if (v !== null && v !== undefined) throw new Error(`discovery column ${column} is not a list`);
+  }
+  return out;
 }
 
 function stridesOf(ds: Domain[]): number[] {
