@@ -125,9 +125,22 @@ export function compileExpression(logic: Logic, pointer: string, resolve: (name:
   if (!compilerAvailable()) return undefined;
   const code = generateExpression(logic, pointer, resolve, trace, three);
   if (!code) return undefined;
-  const factory = new Function('C', ...HELPER_NAMES, code.body) as (...x: unknown[]) => CompiledExpression;
+  let factory = factories.get(code.body);
+  if (!factory) {
+    if (factories.size >= MAX_FACTORIES) factories.clear();
+    factory = new Function('C', ...HELPER_NAMES, code.body) as (...x: unknown[]) => CompiledExpression;
+    factories.set(code.body, factory);
+  }
   return factory(code.consts, ...helperValues());
 }
+
+/**
+ * Generated code by its text: a guideline compiled again (each draft the editor compares, a
+ * bundle read back) parses only what is new, and its functions share V8's optimised code with
+ * the earlier ones. The constants are bound anew on each call.
+ */
+const factories = new Map<string, (...x: unknown[]) => CompiledExpression>();
+const MAX_FACTORIES = 20_000;
 
 /**
  * The slots an expression can read at its root (a list operator's predicate reads its items, not
