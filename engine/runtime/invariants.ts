@@ -24,7 +24,7 @@ export function chapterOf(g: Guideline, id: string): string | undefined {
 
 interface Candidate { rule: string; index: number; clause: string; action: string; intervention: string; option?: number }
 interface PreparedInvariants {
-  invariants: InvariantNode[]; inputs: Set<string>; targets: Map<InvariantTarget, Candidate[]>;
+  invariants: InvariantNode[]; inputs: Set<string>;
   /** per clause (or option) that some target can match, keyed by clauseKey: those targets, with its place in each one's list */
   byClause: Map<string, { target: InvariantTarget; place: number; candidate: Candidate }[]>;
   /** the rules of those clauses */
@@ -69,7 +69,7 @@ function prepare(g: Guideline): PreparedInvariants {
     });
   }
   const ruleIds = [...new Set([...targets.values()].flat().map((c) => c.rule))];
-  p = { invariants, inputs: new Set(g.inputs.map((i) => i.id)), targets, byClause, rules: ruleIds };
+  p = { invariants, inputs: new Set(g.inputs.map((i) => i.id)), byClause, rules: ruleIds };
   cache.set(g, p);
   return p;
 }
