@@ -1,7 +1,8 @@
 // The compiler against the interpreter (the reference): on every regression case and on
 // generated patients (partial facts included), the compiled evaluation must give byte-identical
 // results and traces (JSON.stringify equal). COMPILE_PATIENTS sets how many generated patients
-// (default 100 here, each evaluated with and without trace); `npm run test:compile:full` runs 1,000,000.
+// (default 100 here, each evaluated with and without trace); `npm run test:compile:full` runs 1,000,000,
+// split across processes by COMPILE_SHARD ("i/n": this process checks every n-th patient from the i-th).
 import { describe, expect, it } from 'vitest';
 import { evaluate, validateFacts, type Guideline } from '../engine/runtime/index.ts';
 import { compileExpression, compilerAvailable } from '../engine/runtime/compile.ts';
@@ -14,12 +15,17 @@ const { guideline } = loadGuideline(GUIDELINE_DIR);
 const PATIENTS = Number(process.env.COMPILE_PATIENTS ?? 100);
 /** Share of generated patients evaluated with the trace as well (the trace costs most). */
 const TRACED_SHARE = Number(process.env.COMPILE_TRACED_SHARE ?? 1);
+const [SHARD, SHARDS] = (process.env.COMPILE_SHARD ?? '0/1').split('/').map(Number);
+if (!(Number.isInteger(SHARD) && Number.isInteger(SHARDS) && SHARDS >= 1 && SHARD >= 0 && SHARD < SHARDS)) {
+  throw new Error(`COMPILE_SHARD must be "i/n" with 0 <= i < n, got ${process.env.COMPILE_SHARD}`);
+}
 
-function compare(g: Guideline, facts: unknown, trace: boolean): string | undefined {
+/** `trustedFacts` when the facts were validated already: both engines then skip validating them again. */
+function compare(g: Guideline, facts: unknown, trace: boolean, trustedFacts = false): string | undefined {
   let a: string;
   let b: string;
-  try { a = JSON.stringify(evaluate(g, facts, { trace, engine: 'interpreter' })); } catch (e) { a = `threw ${(e as Error).message}`; }
-  try { b = JSON.stringify(evaluate(g, facts, { trace })); } catch (e) { b = `threw ${(e as Error).message}`; }
+  try { a = JSON.stringify(evaluate(g, facts, { trace, trustedFacts, engine: 'interpreter' })); } catch (e) { a = `threw ${(e as Error).message}`; }
+  try { b = JSON.stringify(evaluate(g, facts, { trace, trustedFacts })); } catch (e) { b = `threw ${(e as Error).message}`; }
   if (a === b) return undefined;
   let i = 0;
   while (a[i] === b[i]) i++;
@@ -51,22 +57,28 @@ describe('compiled evaluation equals the interpreter', () => {
     expect(diffs.slice(0, 3)).toEqual([]);
   }, 600_000);
 
-  it(`on ${PATIENTS} generated patients (0 %, 10 %, 30 % and 70 % of facts missing)`, () => {
+  const shard = SHARDS > 1 ? ` (shard ${SHARD}/${SHARDS})` : '';
+  it(`on ${PATIENTS} generated patients (0 %, 10 %, 30 % and 70 % of facts missing)${shard}`, () => {
     const diffs: string[] = [];
     const shares = [0, 0.1, 0.3, 0.7];
     let n = 0;
+    let checked = 0;
     for (const [k, missing] of shares.entries()) {
       const count = Math.ceil(PATIENTS / shares.length);
       for (const raw of patients(guideline, count, 1000 + k, missing)) {
+        // Every shard generates the same patients and counts them all, so which are traced does not
+        // depend on the number of shards.
+        const traced = (n % Math.max(1, Math.round(1 / TRACED_SHARE))) === 0;
+        if (n++ % SHARDS !== SHARD) continue;
+        checked++;
         const facts = validateFacts(guideline.inputs, raw);
-        const traced = (n++ % Math.max(1, Math.round(1 / TRACED_SHARE))) === 0;
         for (const trace of traced ? [false, true] : [false]) {
-          const d = compare(guideline, facts, trace);
+          const d = compare(guideline, facts, trace, true);
           if (d && diffs.length < 3) diffs.push(`patient ${n} (missing ${missing}, trace ${trace}) ${JSON.stringify(raw)}:\n${d}`);
         }
       }
     }
-    console.info(`compile differential: ${n} generated patients, ${diffs.length} differences`);
+    console.info(`compile differential${shard}: ${checked} of ${n} generated patients, ${diffs.length} differences`);
     expect(diffs).toEqual([]);
   }, 24 * 3600_000);
 
