@@ -2,9 +2,12 @@
 // evaluating the whole draft gives, for the kinds of edit a committee makes.
 import { describe, expect, it } from 'vitest';
 import { compare } from '../engine/authoring/index.ts';
-import { type Guideline, type JsonValue } from '../engine/runtime/index.ts';
+import { type Case, type DefinitionNode, type Guideline, type JsonValue, type RuleNode } from '../engine/runtime/index.ts';
+import type { CaseOutcome } from '../engine/authoring/compare.ts';
+import { collectVars } from '../engine/runtime/graph.ts';
 import { loadGuideline } from '../engine/node/load.ts';
 import { GUIDELINE_DIR } from './helpers.ts';
+import { patients } from './generate.ts';
 
 const { guideline: base } = loadGuideline(GUIDELINE_DIR);
 
@@ -54,4 +57,34 @@ describe('compare', () => {
   it('reports no change for an identical draft', () => {
     expect(compare(base, structuredClone(base)).changed).toEqual([]);
   });
+
+  // A rule that reads a moved definition keeps the earlier status of each clause and option whose
+  // condition does not read it: every definition read by only some clauses of a rule, or by an
+  // option's condition, negated (so every known value moves), and a chapter's population.
+  it('clause and option reuse: every definition read by part of a rule, negated, on cases and generated patients', () => {
+    const rules = base.nodes.filter((n): n is RuleNode => n.kind === 'recommendation' || n.kind === 'practice-point');
+    const defs = new Set(base.nodes.filter((n) => n.kind === 'definition').map((n) => n.id));
+    const roots = (l: JsonValue) => new Set(collectVars(l as never).filter((v) => !v.scoped).map((v) => v.path.split('.')[0]).filter((d) => defs.has(d)));
+    const targets = new Set<string>();
+    for (const r of rules) {
+      const per = r.clauses.map((c) => roots(c.when as JsonValue));
+      for (const d of new Set(per.flatMap((x) => [...x]))) if (per.some((x) => !x.has(d))) targets.add(d);
+      for (const c of r.clauses) for (const o of c.action.options ?? []) if (o.when !== undefined) for (const d of roots(o.when as JsonValue)) targets.add(d);
+    }
+    const population = base.manifest.chapters.find((c) => c.population)!.population!;
+    targets.add(population);
+    expect(targets.size).toBeGreaterThan(15);
+    const cases: Case[] = [...base.cases, ...[...patients(base, 200, 31, 0.1)].map((facts, i) => ({ id: `generated-${i}`, title: `generated ${i}`, facts, expect: {} }) as Case)];
+    const baselineCache = new Map<Case, CaseOutcome>();
+    let moved = 0;
+    for (const id of targets) {
+      const draft = { ...base, nodes: base.nodes.map((n) => (n.id === id ? { ...(n as DefinitionNode), expr: { '!': [(n as DefinitionNode).expr] } } : n)) } as Guideline;
+      const counts = { full: 0, patched: 0, reused: 0 };
+      const fast = compare(base, draft, cases, { baselineCache, counts });
+      expect(counts.patched, id).toBeGreaterThan(0);
+      expect(fast, id).toEqual(compare(base, draft, cases, { baselineCache, incremental: false }));
+      moved += fast.changed.length;
+    }
+    expect(moved).toBeGreaterThan(targets.size * 10);
+  }, 300_000);
 });

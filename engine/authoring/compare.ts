@@ -309,24 +309,26 @@ const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o,
 function accepted(inputs: InputDelta, f: InputDef, v: JsonValue, facts: Facts): boolean {
   const y = hasOwn(facts, f.id) ? facts[f.id] : undefined;
   if (v === null) return y === undefined; // not known: dropped by every version
-  const check = (): Facts | undefined => {
-    try {
-      return validateFacts(inputs.single.get(f.id)!, { [f.id]: v });
-    } catch (e) {
-      if (e instanceof EngineError) return undefined; // rejected: the full validation gives the case's message
-      throw e;
-    }
-  };
   if (typeof v !== 'object') {
     let byValue = inputs.accepts.get(f.id);
     if (!byValue) inputs.accepts.set(f.id, (byValue = new Map()));
     let ok = byValue.get(v);
-    if (ok === undefined) byValue.set(v, (ok = check()?.[f.id] === v));
+    if (ok === undefined) byValue.set(v, (ok = cleaned(inputs, f, v)?.[f.id] === v));
     return ok && y === v;
   }
-  const clean = check();
+  const clean = cleaned(inputs, f, v);
   // Accepted by both, a list cleans to the same items; checked, not assumed.
   return clean !== undefined && hasOwn(clean, f.id) && y !== undefined && sameJson(clean[f.id], y);
+}
+
+/** The fact `v` as the draft's input `f` alone validates it; undefined when it rejects it. */
+function cleaned(inputs: InputDelta, f: InputDef, v: JsonValue): Facts | undefined {
+  try {
+    return validateFacts(inputs.single.get(f.id)!, { [f.id]: v });
+  } catch (e) {
+    if (e instanceof EngineError) return undefined; // rejected: the full validation gives the case's message
+    throw e;
+  }
 }
 
 /** The draft's side of one case needs the full evaluation (its validation may fail, or it may throw). */

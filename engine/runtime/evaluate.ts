@@ -4,7 +4,7 @@
 import { EngineError } from './errors.ts';
 import { ENGINE_VERSION } from './generated.ts';
 import { validateFacts, type Facts } from './facts.ts';
-import { definitionOrder } from './graph.ts';
+import { collectVars, definitionOrder } from './graph.ts';
 import { compileExpression, compilerAvailable, FALLBACK, staticReads, type CompiledExpression, type SlotRef } from './compile.ts';
 import { ABSENT, evaluateLogic, isUnknown, mergeMissing, own, sameJson, sortedMissing, splittable, splitResult, truthiness, truthy, Unknown, unknownId, unknownFact, type EvalContext, type TraceEvent, type Val } from './logic.ts';
 import type { DefinitionNode, Grade, Guideline, InputDef, JsonValue, Logic, RuleNode, Status } from './types.ts';
@@ -141,8 +141,36 @@ function and2(a: Status, am: readonly string[] | undefined, b: Status, bm: reado
   return { status: 'undecided', missing: am && bm ? mergeMissing(sortedMissing(am), sortedMissing(bm)) : sortedMissing(am ?? bm ?? []) };
 }
 
-function evaluateRule(rule: RuleNode, ctx: EvalContext, population?: { id: string; value: Val }): RuleResult {
+/**
+ * For reevaluate(): a rule whose logic and population value are unchanged, evaluated again only
+ * because definitions it reads moved. A clause whose condition reads none of them keeps its earlier
+ * status (the population's is the same too), and an option of it whose condition reads none keeps
+ * its earlier status: only the expressions that read a moved definition are evaluated.
+ */
+interface Reuse { before: RuleResult; moved: ReadonlySet<string> }
+
+/** Per clause of a rule, the root names its condition reads and each option's condition reads. */
+const clauseReadsCache = new WeakMap<RuleNode, { when: string[]; options: (string[] | undefined)[] }[]>();
+function clauseReads(rule: RuleNode): { when: string[]; options: (string[] | undefined)[] }[] {
+  let r = clauseReadsCache.get(rule);
+  if (!r) {
+    const roots = (l: Logic) => [...new Set(collectVars(l).filter((v) => !v.scoped).map((v) => v.path.split('.')[0]))];
+    r = rule.clauses.map((c) => ({ when: roots(c.when), options: (own(c.action, 'options') ?? []).map((o) => { const w = own(o, 'when'); return w === undefined ? undefined : roots(w); }) }));
+    clauseReadsCache.set(rule, r);
+  }
+  return r;
+}
+const readsAny = (names: readonly string[] | undefined, moved: ReadonlySet<string>) => !!names && names.some((n) => moved.has(n));
+
+function evaluateRule(rule: RuleNode, ctx: EvalContext, population?: { id: string; value: Val }, reuse?: Reuse): RuleResult {
   const trace = ctx.trace;
+  // Reuse needs the earlier result's clauses to be this rule's (the same ids, in order).
+  if (reuse && (reuse.before.status === 'not-in-population' || reuse.before.clauses.length !== rule.clauses.length || reuse.before.clauses.some((c, i) => c.id !== rule.clauses[i].id))) {
+    // Outside its population before and after (the population did not move): the same result.
+    if (reuse.before.status === 'not-in-population' && reuse.before.clauses.length === rule.clauses.length) return reuse.before;
+    reuse = undefined;
+  }
+  const reads = reuse ? clauseReads(rule) : undefined;
   const pop = population ? statusOf(population.value) : 'applies';
   if (pop === 'does-not-apply') {
     // Outside its population: reported as such, its conditions are not evaluated.
@@ -156,15 +184,25 @@ function evaluateRule(rule: RuleNode, ctx: EvalContext, population?: { id: strin
   }
   const popMissing = pop === 'undecided' ? [...(population!.value as Unknown).missing] : undefined;
   const clauses: ClauseResult[] = rule.clauses.map((c, i) => {
-    const v = evaluateLogic(c.when, ctx, `/clauses/${i}/when`);
-    const whenStatus = statusOf(v);
-    const whenMissing = whenStatus === 'undecided' ? [...(v as Unknown).missing] : undefined;
-    const { status, missing } = and2(pop, popMissing, whenStatus, whenMissing);
+    const old = reuse && !readsAny(reads![i].when, reuse.moved) ? reuse.before.clauses[i] : undefined;
+    const options = own(c.action, 'options');
+    if (old && !(options ?? []).some((_, j) => readsAny(reads![i].options[j], reuse!.moved))) return old;
+    let status: Status;
+    let missing: string[] | undefined;
+    if (old) {
+      status = old.status;
+      missing = own(old, 'missing');
+    } else {
+      const v = evaluateLogic(c.when, ctx, `/clauses/${i}/when`);
+      const whenStatus = statusOf(v);
+      const whenMissing = whenStatus === 'undecided' ? [...(v as Unknown).missing] : undefined;
+      ({ status, missing } = and2(pop, popMissing, whenStatus, whenMissing));
+    }
     const result: ClauseResult = { id: c.id, grade: c.grade, status };
     if (missing) result.missing = missing;
-    const options = own(c.action, 'options');
     if (options) {
       result.options = options.map((o, j) => {
+        if (old && !readsAny(reads![i].options[j], reuse!.moved)) return old.options![j];
         const when = own(o, 'when');
         if (when === undefined) return { intervention: o.intervention, status, ...(missing ? { missing } : {}) };
         const ov = evaluateLogic(when, ctx, `/clauses/${i}/action/options/${j}/when`);
@@ -240,18 +278,47 @@ export function reevaluate(g: Guideline, facts: Facts, earlier: EvaluationResult
   const { changed, reads } = options;
   /** definitions whose value for this patient differs from the earlier one */
   const moved = new Set<string>();
-  for (const node of nodes) {
-    if (changed && !changed.has(node.id) && !(reads?.get(node.id) ?? []).some((n) => moved.has(n))) continue;
+  // With `changed`, a node is evaluated when it changed or reads a definition that moved: marked
+  // as the definitions before it move, through the readers of each (built once per node list).
+  const plan = changed ? planOf(nodes, reads) : undefined;
+  const due = plan ? new Uint8Array(nodes.length) : undefined;
+  if (plan) for (const id of changed!) { const i = plan.index.get(id); if (i !== undefined) due![i] = 1; }
+  for (let i = 0; i < nodes.length; i++) {
+    if (due && due[i] === 0) continue;
+    const node = nodes[i];
     const ctx: EvalContext = { mode: 'unknown', node: node.id, resolveRoot, data: null };
     if (node.kind === 'definition') {
       const v = evaluateLogic(node.expr, ctx, '/expr');
       env.set(node.id, v);
       const r = toValueResult(v);
       values[node.id] = r;
-      if (changed && movedFrom(v, earlier.values[node.id])) moved.add(node.id);
-    } else rules[node.id] = evaluateRule(node, ctx, populationValue(p, node, env));
+      if (plan && movedFrom(v, earlier.values[node.id])) {
+        moved.add(node.id);
+        for (const r of plan.readers[i]) due![r] = 1;
+      }
+    } else {
+      // Not changed itself, re-evaluated because a definition it reads moved: when its population
+      // did not, only the clauses and options reading a moved definition are evaluated again.
+      const before = changed && !changed.has(node.id) ? own(earlier.rules, node.id) : undefined;
+      const population = populationValue(p, node, env);
+      rules[node.id] = evaluateRule(node, ctx, population, before && !(population && moved.has(population.id)) ? { before, moved } : undefined);
+    }
   }
   return { values, rules };
+}
+
+/** A node list's positions by id, and per node the later nodes that read it (per `reads`). */
+interface Plan { reads: ReadonlyMap<string, readonly string[]> | undefined; index: Map<string, number>; readers: number[][] }
+const plans = new WeakMap<readonly (DefinitionNode | RuleNode)[], Plan>();
+function planOf(nodes: readonly (DefinitionNode | RuleNode)[], reads: ReadonlyMap<string, readonly string[]> | undefined): Plan {
+  const known = plans.get(nodes);
+  if (known && known.reads === reads) return known;
+  const index = new Map(nodes.map((n, i) => [n.id, i]));
+  const readers: number[][] = nodes.map(() => []);
+  nodes.forEach((n, i) => { for (const name of reads?.get(n.id) ?? []) { const j = index.get(name); if (j !== undefined && j < i) readers[j].push(i); } });
+  const plan = { reads, index, readers };
+  plans.set(nodes, plan);
+  return plan;
 }
 
 /**
