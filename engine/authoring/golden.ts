@@ -4,21 +4,35 @@ import { canonicalJson } from '../runtime/canonical.ts';
 import type { CaseRun } from './cases.ts';
 import { rootNames } from '../runtime/graph.ts';
 import { populationOf } from '../runtime/evaluate.ts';
-import type { Case, Guideline, GuidelineNode } from '../runtime/types.ts';
+import type { Case, Guideline } from '../runtime/types.ts';
 
-const nodeMaps = new WeakMap<Guideline, Map<string, GuidelineNode>>();
+// Per guideline, what each node reads (its root names and its population): built once, read for
+// every case (recomputing the names per case and visit was a tenth of "guideline test").
+const readsMaps = new WeakMap<Guideline, Map<string, readonly string[]>>();
+
+function readsOf(g: Guideline): Map<string, readonly string[]> {
+  let m = readsMaps.get(g);
+  if (!m) {
+    m = new Map();
+    for (const node of g.nodes) {
+      const pop = node.kind === 'recommendation' || node.kind === 'practice-point' ? populationOf(g, node) : undefined;
+      m.set(node.id, [...rootNames(node), ...(pop ? [pop] : [])]);
+    }
+    readsMaps.set(g, m);
+  }
+  return m;
+}
 
 /** The nodes a case's golden file shows: those its expectations name and every definition they read, transitively. */
 export function goldenNodes(g: Guideline, c: Case): Set<string> {
-  let nodesById = nodeMaps.get(g);
-  if (!nodesById) nodeMaps.set(g, (nodesById = new Map(g.nodes.map((n) => [n.id, n]))));
+  const reads = readsOf(g);
   const focus = new Set<string>();
   const visit = (id: string) => {
-    if (focus.has(id) || !nodesById.has(id)) return;
+    if (focus.has(id)) return;
+    const names = reads.get(id);
+    if (!names) return;
     focus.add(id);
-    const node = nodesById.get(id)!;
-    for (const dep of rootNames(node)) visit(dep);
-    if (node.kind === 'recommendation' || node.kind === 'practice-point') { const pop = populationOf(g, node); if (pop) visit(pop); }
+    for (const dep of names) visit(dep);
   };
   for (const key of [...Object.keys(c.expect.values ?? {}), ...Object.keys(c.expect.undecided ?? {}), ...Object.keys(c.expect.outcomes ?? {}), ...Object.keys(c.expect.missing ?? {})]) visit(key.split('.')[0]);
   return focus;

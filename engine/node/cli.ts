@@ -404,6 +404,7 @@ async function runTests(dir: string, options: { update: boolean; coverage: boole
   const { coverage, runCase } = await authoring();
   const { goldenOf } = await import('../authoring/golden.ts');
   const { sameJson } = await import('../runtime/logic.ts');
+  const { shareCompiled } = await import('../runtime/evaluate.ts');
   const goldenDir = options.golden ? resolve(options.golden) : defaultGoldenDir(g.manifest.id);
   // The same cases through the built bundle, serialised and read back: both must agree. Its
   // content hashes to the source's (readBundle checks it), so the traces follow from the same
@@ -411,7 +412,9 @@ async function runTests(dir: string, options: { update: boolean; coverage: boole
   // the result), and its results are compared. The source side traces only the nodes each golden
   // file shows, and a case's trace is dropped once its golden is compared: kept for every case, the
   // traces made the heap, and the garbage collector's work, grow with the corpus.
+  // Its content is the source's (readBundle checked the hash): it runs the source's compiled form.
   const bundle = readBundle(JSON.stringify(makeBundle(g)));
+  shareCompiled(g, bundle);
   const fromSource: ReturnType<typeof runCase>[] = [];
   let passed = 0;
   let failed = 0;

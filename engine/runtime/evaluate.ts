@@ -473,6 +473,17 @@ export function compileGuidelineWith(g: Guideline, codegen: Codegen): CompiledGu
   return compileGuideline(prepare(g), codegen);
 }
 
+/**
+ * From now on `to` is evaluated with `from`'s compiled form (compiled now if it is not yet), for
+ * two guidelines known to have the same content: a bundle read back (its hash checked) from the
+ * source it was just made of. The generated code is a function of that content alone, so it need
+ * not be generated, and warmed up, twice.
+ */
+export function shareCompiled(from: Guideline, to: Guideline): void {
+  const c = compiledFor(from, prepare(from));
+  if (c) compiledCache.set(to, c);
+}
+
 /** From now on, `evaluate(g, ...)` with the compiled engine runs `c`. */
 export function installCompiled(g: Guideline, c: CompiledGuideline): void {
   compiledCache.set(g, c);
