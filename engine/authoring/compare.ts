@@ -2,8 +2,8 @@
 // cases change, which recommendation or clause moved between applies / does-not-apply /
 // undecided, which definition changed value. One function for the editor's impact panel and the
 // reviewer's diff.
-import { evaluate, populationOf, reevaluate, type ClauseResult, type EvaluationResult, type RuleResult, type ValueResult } from '../runtime/evaluate.ts';
-import { definitionOrder, rootNames } from '../runtime/graph.ts';
+import { evaluate, nodeReads, populationOf, reevaluate, type ClauseResult, type EvaluationResult, type RuleResult, type ValueResult } from '../runtime/evaluate.ts';
+import { definitionOrder } from '../runtime/graph.ts';
 import { EngineError } from '../runtime/errors.ts';
 import { sameJson, unknownFact } from '../runtime/logic.ts';
 import { validateFacts, type Facts } from '../runtime/facts.ts';
@@ -263,10 +263,7 @@ function deltaOf(base: Guideline, draft: Guideline): Delta | undefined {
   }
   const order = definitionOrder(draft);
   const allRules = draft.nodes.filter((n): n is RuleNode => n.kind === 'recommendation' || n.kind === 'practice-point');
-  const readsOf = new Map<string, string[]>([...order, ...allRules].map((n) => {
-    const pop = isRule(n) ? populationOf(draft, n) : undefined;
-    return [n.id, [...rootNames(n), ...(pop ? [pop] : [])]];
-  }));
+  const readsOf = new Map<string, string[]>([...order, ...allRules].map((n) => [n.id, nodeReads(draft, n)]));
   // A draft node reading a removed definition is an error of the draft the full evaluation reports.
   for (const names of readsOf.values()) if (names.some((n) => removed.has(n) && a.get(n)!.kind === 'definition')) return undefined;
 

@@ -2,8 +2,7 @@
 // every definition they read, transitively. Reviewed in diffs, reset on purpose (test --update).
 import { canonicalJson } from '../runtime/canonical.ts';
 import type { CaseRun } from './cases.ts';
-import { rootNames } from '../runtime/graph.ts';
-import { populationOf } from '../runtime/evaluate.ts';
+import { nodeReads } from '../runtime/evaluate.ts';
 import type { Case, Guideline } from '../runtime/types.ts';
 
 // Per guideline, what each node reads (its root names and its population): built once, read for
@@ -14,10 +13,7 @@ function readsOf(g: Guideline): Map<string, readonly string[]> {
   let m = readsMaps.get(g);
   if (!m) {
     m = new Map();
-    for (const node of g.nodes) {
-      const pop = node.kind === 'recommendation' || node.kind === 'practice-point' ? populationOf(g, node) : undefined;
-      m.set(node.id, [...rootNames(node), ...(pop ? [pop] : [])]);
-    }
+    for (const node of g.nodes) m.set(node.id, nodeReads(g, node));
     readsMaps.set(g, m);
   }
   return m;

@@ -411,8 +411,8 @@ async function runTests(dir: string, options: { update: boolean; coverage: boole
   // expressions: the bundle side runs without a trace (and without the invariants, a function of
   // the result), and its results are compared. The source side traces only the nodes each golden
   // file shows, and a case's trace is dropped once its golden is compared: kept for every case, the
-  // traces made the heap, and the garbage collector's work, grow with the corpus.
-  // Its content is the source's (readBundle checked the hash): it runs the source's compiled form.
+  // traces made the heap, and the garbage collector's work, grow with the corpus. Being the same
+  // content, the bundle runs the source's compiled form instead of compiling its own.
   const bundle = readBundle(JSON.stringify(makeBundle(g)));
   shareCompiled(g, bundle);
   const fromSource: ReturnType<typeof runCase>[] = [];

@@ -4,10 +4,10 @@
 import { EngineError } from './errors.ts';
 import { ENGINE_VERSION } from './generated.ts';
 import { validateFacts, type Facts } from './facts.ts';
-import { collectVars, definitionOrder } from './graph.ts';
+import { definitionOrder, expressionRoots, rootNames } from './graph.ts';
 import { compileExpression, compilerAvailable, FALLBACK, staticReads, type CompiledExpression, type SlotRef } from './compile.ts';
 import { ABSENT, evaluateLogic, isUnknown, mergeMissing, own, sameJson, sortedMissing, splittable, splitResult, truthiness, truthy, Unknown, unknownId, unknownFact, type EvalContext, type TraceEvent, type Val } from './logic.ts';
-import type { DefinitionNode, Grade, Guideline, InputDef, JsonValue, Logic, RuleNode, Status } from './types.ts';
+import type { DefinitionNode, Grade, Guideline, GuidelineNode, InputDef, JsonValue, Logic, RuleNode, Status } from './types.ts';
 
 export interface EvaluateOptions {
   /** Record a trace of every fact read and sub-expression value (default false). */
@@ -133,6 +133,12 @@ export function populationOf(g: Guideline, rule: RuleNode): string | undefined {
   return g.manifest.chapters.find((c) => c.id === folder)?.population;
 }
 
+/** What evaluating a node reads: its expressions' root names and, for a rule, its population. */
+export function nodeReads(g: Guideline, node: GuidelineNode): string[] {
+  const pop = node.kind === 'recommendation' || node.kind === 'practice-point' ? populationOf(g, node) : undefined;
+  return [...rootNames(node), ...(pop ? [pop] : [])];
+}
+
 /** Three-valued and of two statuses (not-in-population is handled before). */
 function and2(a: Status, am: readonly string[] | undefined, b: Status, bm: readonly string[] | undefined): { status: Status; missing?: string[] } {
   // `missing` is always an own member, so destructuring it never reads Object.prototype.
@@ -154,7 +160,7 @@ const clauseReadsCache = new WeakMap<RuleNode, { when: string[]; options: (strin
 function clauseReads(rule: RuleNode): { when: string[]; options: (string[] | undefined)[] }[] {
   let r = clauseReadsCache.get(rule);
   if (!r) {
-    const roots = (l: Logic) => [...new Set(collectVars(l).filter((v) => !v.scoped).map((v) => v.path.split('.')[0]))];
+    const roots = (l: Logic) => [...expressionRoots(l)];
     r = rule.clauses.map((c) => ({ when: roots(c.when), options: (own(c.action, 'options') ?? []).map((o) => { const w = own(o, 'when'); return w === undefined ? undefined : roots(w); }) }));
     clauseReadsCache.set(rule, r);
   }
@@ -165,10 +171,11 @@ const readsAny = (names: readonly string[] | undefined, moved: ReadonlySet<strin
 function evaluateRule(rule: RuleNode, ctx: EvalContext, population?: { id: string; value: Val }, reuse?: Reuse): RuleResult {
   const trace = ctx.trace;
   // Reuse needs the earlier result's clauses to be this rule's (the same ids, in order).
-  if (reuse && (reuse.before.status === 'not-in-population' || reuse.before.clauses.length !== rule.clauses.length || reuse.before.clauses.some((c, i) => c.id !== rule.clauses[i].id))) {
+  if (reuse) {
+    const sameClauses = reuse.before.clauses.length === rule.clauses.length && reuse.before.clauses.every((c, i) => c.id === rule.clauses[i].id);
     // Outside its population before and after (the population did not move): the same result.
-    if (reuse.before.status === 'not-in-population' && reuse.before.clauses.length === rule.clauses.length) return reuse.before;
-    reuse = undefined;
+    if (sameClauses && reuse.before.status === 'not-in-population') return reuse.before;
+    if (!sameClauses || reuse.before.status === 'not-in-population') reuse = undefined;
   }
   const reads = reuse ? clauseReads(rule) : undefined;
   const pop = population ? statusOf(population.value) : 'applies';

@@ -67,12 +67,16 @@ export function expressionsOf(node: GuidelineNode): { pointer: string; logic: Lo
   return out;
 }
 
+/** Root names one expression reads (inputs and definitions), first path segment only. */
+export function expressionRoots(logic: Logic, pointer = '', names = new Set<string>()): Set<string> {
+  for (const ref of collectVars(logic, pointer)) if (!ref.scoped) names.add(ref.path.split('.')[0]);
+  return names;
+}
+
 /** Root names a node reads (inputs and definitions), first path segment only. */
 export function rootNames(node: GuidelineNode): Set<string> {
   const names = new Set<string>();
-  for (const e of expressionsOf(node)) {
-    for (const ref of collectVars(e.logic, e.pointer)) if (!ref.scoped) names.add(ref.path.split('.')[0]);
-  }
+  for (const e of expressionsOf(node)) expressionRoots(e.logic, e.pointer, names);
   return names;
 }
 
