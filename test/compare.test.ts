@@ -87,4 +87,28 @@ describe('compare', () => {
     }
     expect(moved).toBeGreaterThan(targets.size * 10);
   }, 300_000);
+
+  // Across cases, a re-evaluated definition's value is kept by the values it reads (most patients
+  // share a few combinations): checked where that matters most, edits of what a missing fact can be,
+  // on generated patients with many facts missing, and on definitions whose value depends on more
+  // than the variables they name (presence tests, a computed variable name): never keyed by them.
+  it('definition memo: edits of a missing fact\'s possible values, and presence tests, equal the full evaluation', () => {
+    const cases: Case[] = [...base.cases, ...[...patients(base, 300, 41, 0.3)].map((facts, i) => ({ id: `generated-${i}`, title: `generated ${i}`, facts, expect: {} }) as Case)];
+    const drafts: [string, Guideline][] = [
+      ['an ascites value added', edited((g) => { g.inputs.find((i) => i.id === 'ascites')!.values!.push({ value: 'added', label: 'Added' } as never); })],
+      ['ECOG maximum lowered', edited((g) => { g.inputs.find((i) => i.id === 'ecog')!.maximum = 3; })],
+      ['a definition tests presence', edited((g) => { (node(g, 'hyperbilirubinemia') as any).expr = { '!': { missing: ['bilirubin'] } }; })],
+      ['a definition reads a computed name', edited((g) => { (node(g, 'hyperbilirubinemia') as any).expr = { '>=': [{ var: { cat: ['bili', 'rubin'] } }, 1] }; })],
+    ];
+    expect(base.inputs.find((i) => i.id === 'ascites')!.type).toBe('enum');
+    for (const [name, draft] of drafts) {
+      const baselineCache = new Map<Case, CaseOutcome>();
+      const counts = { full: 0, patched: 0, reused: 0 };
+      const fast = compare(base, draft, cases, { baselineCache, counts });
+      expect(counts.patched, name).toBeGreaterThan(50);
+      expect(fast, name).toEqual(compare(base, draft, cases, { baselineCache, incremental: false }));
+      // the presence and computed-name definitions move many cases (what a wrong key would hide)
+      if (name.startsWith('a definition')) expect(fast.changed.length, name).toBeGreaterThan(20);
+    }
+  }, 300_000);
 });

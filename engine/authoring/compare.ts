@@ -2,7 +2,7 @@
 // cases change, which recommendation or clause moved between applies / does-not-apply /
 // undecided, which definition changed value. One function for the editor's impact panel and the
 // reviewer's diff.
-import { evaluate, nodeReads, populationOf, reevaluate, type ClauseResult, type EvaluationResult, type RuleResult, type ValueResult } from '../runtime/evaluate.ts';
+import { evaluate, nodeReads, populationOf, reevaluate, type ClauseResult, type DefinitionMemo, type EvaluationResult, type RuleResult, type ValueResult } from '../runtime/evaluate.ts';
 import { definitionOrder } from '../runtime/graph.ts';
 import { EngineError } from '../runtime/errors.ts';
 import { sameJson, unknownFact } from '../runtime/logic.ts';
@@ -182,6 +182,8 @@ interface Delta extends Patch {
   valueIds: string[];
   /** per set of missing changed inputs (key: their ids), the nodes to re-evaluate */
   perMissing: Map<string, ReadonlySet<string>>;
+  /** the draft's definition values by the values they read, shared by every case's re-evaluation */
+  memo: DefinitionMemo;
 }
 
 /**
@@ -291,6 +293,7 @@ function deltaOf(base: Guideline, draft: Guideline): Delta | undefined {
     ruleIds: ids.filter((id) => kindOf(id) !== 'definition'),
     valueIds: ids.filter((id) => kindOf(id) === 'definition'),
     perMissing: new Map([['', changed]]),
+    memo: new Map(),
     uniqueClauses: new Set(ids.filter((id) => [a.get(id), b.get(id)].every((n) => n && isRule(n) && new Set(n.clauses.map((c) => c.id)).size === n.clauses.length))),
   };
 }
@@ -360,7 +363,7 @@ function patched(draft: Guideline, c: Case, before: EvaluationResult, delta: Del
   }
   if (nodes.size === 0 && delta.removed.size === 0) return undefined;
   try {
-    return reevaluate(draft, facts, before, delta.downstream, { changed: nodes, reads: delta.reads });
+    return reevaluate(draft, facts, before, delta.downstream, { changed: nodes, reads: delta.reads, memo: delta.memo });
   } catch {
     return FULL; // a node that cannot be evaluated: the full evaluation reports it as it would
   }

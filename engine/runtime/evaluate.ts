@@ -6,7 +6,7 @@ import { ENGINE_VERSION } from './generated.ts';
 import { validateFacts, type Facts } from './facts.ts';
 import { definitionOrder, expressionRoots, rootNames } from './graph.ts';
 import { compileExpression, compilerAvailable, FALLBACK, staticReads, type CompiledExpression, type SlotRef } from './compile.ts';
-import { ABSENT, evaluateLogic, isUnknown, mergeMissing, own, sameJson, sortedMissing, splittable, splitResult, truthiness, truthy, Unknown, unknownId, unknownFact, type EvalContext, type TraceEvent, type Val } from './logic.ts';
+import { ABSENT, evaluateLogic, isLogicObject, isUnknown, mergeMissing, own, sameJson, sortedMissing, splittable, splitResult, truthiness, truthy, Unknown, unknownId, unknownFact, varPath, type EvalContext, type TraceEvent, type Val } from './logic.ts';
 import type { DefinitionNode, Grade, Guideline, GuidelineNode, InputDef, JsonValue, Logic, RuleNode, Status } from './types.ts';
 
 export interface EvaluateOptions {
@@ -73,6 +73,11 @@ interface Prepared {
   rules: RuleNode[];
   /** the population definition of each rule (its own, else its chapter's), where it has one */
   populations: Map<string, string>;
+  /**
+   * Each input's value when it is missing, made once: an Unknown is never changed, and one shared
+   * object keeps its content key (taken by the case split's memo) from being built for every read.
+   */
+  missingFacts: Map<string, Unknown>;
 }
 
 const preparedCache = new WeakMap<Guideline, Prepared>();
@@ -93,6 +98,7 @@ function prepare(g: Guideline): Prepared {
       valueIds: order.map((d) => d.id).sort(),
       rules,
       populations,
+      missingFacts: new Map(g.inputs.map((i) => [i.id, unknownFact(i.id, i)])),
     };
     preparedCache.set(g, p);
   }
@@ -109,7 +115,7 @@ function resolverFor(p: Prepared, facts: Facts, values: Pick<Map<string, Val>, '
     let source: 'fact' | 'definition';
     if (p.inputs.has(name)) {
       source = 'fact';
-      value = Object.prototype.hasOwnProperty.call(facts, name) ? facts[name] : unknownFact(name, p.inputs.get(name));
+      value = Object.prototype.hasOwnProperty.call(facts, name) ? facts[name] : p.missingFacts.get(name)!;
     } else if (values.has(name)) {
       source = 'definition';
       value = values.get(name)!;
@@ -268,7 +274,21 @@ export interface ReevaluateOptions {
   changed?: ReadonlySet<string>;
   /** each node's root names, its population included (required with `changed`) */
   reads?: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Definition values by the values they read, shared by the calls for one guideline: compare()
+   * re-evaluates the same definitions for thousands of cases, most of them seeing one of a few
+   * combinations of values. Only for calls with this same `g`.
+   */
+  memo?: DefinitionMemo;
 }
+
+/** See ReevaluateOptions.memo: per definition, its values by a key of the values it reads. */
+export type DefinitionMemo = Map<DefinitionNode, MemoEntry>;
+interface MemoEntry { byKey: Map<string, Val>; hits: number; misses: number }
+/** Longest memo key: a definition reading a long list is evaluated rather than keyed. */
+const MAX_MEMO_KEY = 2000;
+/** Lookups after which a definition that misses more often than it hits is no longer memoized. */
+const MEMO_TRIAL = 64;
 
 /**
  * Re-evaluate a few nodes of `g` for one patient, reading every other definition's value from an
@@ -295,7 +315,14 @@ export function reevaluate(g: Guideline, facts: Facts, earlier: EvaluationResult
     const node = nodes[i];
     const ctx: EvalContext = { mode: 'unknown', node: node.id, resolveRoot, data: null };
     if (node.kind === 'definition') {
-      const v = evaluateLogic(node.expr, ctx, '/expr');
+      const memo = options.memo && memoEntry(options.memo, node);
+      const key = memo ? memoKey(node, p, facts, env) : undefined;
+      let v = key !== undefined ? memo!.byKey.get(key) : undefined;
+      if (v !== undefined) memo!.hits++;
+      else {
+        v = evaluateLogic(node.expr, ctx, '/expr');
+        if (key !== undefined) { memo!.misses++; memo!.byKey.set(key, v); }
+      }
       env.set(node.id, v);
       const r = toValueResult(v);
       values[node.id] = r;
@@ -312,6 +339,53 @@ export function reevaluate(g: Guideline, facts: Facts, earlier: EvaluationResult
     }
   }
   return { values, rules };
+}
+
+/** A definition's memo entry, unless it is not worth keeping (see memoKey) or it reads what a key cannot show. */
+function memoEntry(memo: DefinitionMemo, d: DefinitionNode): MemoEntry | undefined {
+  let entry = memo.get(d);
+  if (!entry) memo.set(d, (entry = { byKey: new Map(), hits: 0, misses: 0 }));
+  // a definition whose reads rarely repeat (a number fact) would cost a key per case for nothing
+  if (entry.misses > MEMO_TRIAL && entry.hits < entry.misses) return undefined;
+  return plainReads(d) ? entry : undefined;
+}
+
+/**
+ * The memo key of a definition for one patient: the values it reads as resolverFor reads them (a
+ * missing fact is its input's one shared Unknown, Prepared.missingFacts). Undefined when too long.
+ */
+function memoKey(d: DefinitionNode, p: Prepared, facts: Facts, env: Map<string, Val>): string | undefined {
+  let key = '';
+  for (const name of plainReads(d)!) {
+    const v = p.inputs.has(name) ? (hasOwn.call(facts, name) ? facts[name] : p.missingFacts.get(name)!) : env.get(name);
+    key += v === undefined ? '?;' : typeof v === 'number' ? `${Object.is(v, -0) ? '-0' : v};` : typeof v === 'boolean' || v === null ? `${v};` : isUnknown(v) ? `#${unknownId(v)};` : `${JSON.stringify(v)};`;
+    if (key.length > MAX_MEMO_KEY) return undefined;
+  }
+  return key;
+}
+
+/**
+ * The root names a definition reads, sorted: what its value is a function of. Null when that
+ * cannot be read off the expression: a variable whose name is computed, or `missing` and
+ * `missing_some`, which name the facts they test as strings.
+ */
+const plainReadsCache = new WeakMap<DefinitionNode, readonly string[] | null>();
+function plainReads(d: DefinitionNode): readonly string[] | null {
+  let r = plainReadsCache.get(d);
+  if (r === undefined) {
+    let plain = true;
+    const walk = (l: JsonValue): void => {
+      if (Array.isArray(l)) { l.forEach(walk); return; }
+      if (!isLogicObject(l)) return;
+      const op = Object.keys(l)[0];
+      if (op === 'missing' || op === 'missing_some' || (op === 'var' && varPath(l[op]) === undefined)) plain = false;
+      walk(l[op]);
+    };
+    walk(d.expr);
+    r = plain ? [...expressionRoots(d.expr)].sort() : null;
+    plainReadsCache.set(d, r);
+  }
+  return r;
 }
 
 /** A node list's positions by id, and per node the later nodes that read it (per `reads`). */
