@@ -135,14 +135,20 @@ const RESERVED_KEYS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Ob
 
 /** The JSON pointer of the first key that names an Object.prototype member, if any. */
 function reservedKey(value: unknown, pointer: string): string | undefined {
+  const path = reservedPath(value);
+  return path && pointer + path.reverse().map((k) => `/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+}
+
+/** The keys leading to the first reserved key, innermost first (the pointer is built only for a find: every document is walked). */
+function reservedPath(value: unknown): string[] | undefined {
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) { const r = reservedKey(value[i], `${pointer}/${i}`); if (r !== undefined) return r; }
+    for (let i = 0; i < value.length; i++) { const r = reservedPath(value[i]); if (r) { r.push(String(i)); return r; } }
   } else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      const here = `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-      if (RESERVED_KEYS.has(k)) return here;
-      const r = reservedKey(v, here);
-      if (r !== undefined) return r;
+    for (const k in value) {
+      if (!Object.prototype.hasOwnProperty.call(value, k)) continue;
+      if (RESERVED_KEYS.has(k)) return [k];
+      const r = reservedPath((value as Record<string, unknown>)[k]);
+      if (r) { r.push(k); return r; }
     }
   }
   return undefined;
