@@ -13,10 +13,12 @@ export function canonicalJson(value: unknown, indent?: number): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
-    // A prototype-less object: a member named "__proto__" is kept as data (and so hashed), never
-    // taken for the prototype.
-    const out: Record<string, unknown> = Object.create(null);
-    for (const k of Object.keys(value).sort()) {
+    // A member named "__proto__" needs a prototype-less object, to be kept as data (and so hashed)
+    // rather than taken for the prototype; any other object stays a plain one, which
+    // JSON.stringify writes faster (a prototype-less object is a dictionary to V8).
+    const keys = Object.keys(value).sort();
+    const out: Record<string, unknown> = keys.includes('__proto__') ? Object.create(null) : {};
+    for (const k of keys) {
       const v = (value as Record<string, unknown>)[k];
       if (v !== undefined) out[k] = sortKeys(v);
     }
