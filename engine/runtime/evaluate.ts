@@ -623,7 +623,11 @@ function compileGuideline(p: Prepared, codegen: Codegen): CompiledGuideline {
 const unknownResult = (v: Val): ValueResult => toValueResult(v);
 const hasOwn = Object.prototype.hasOwnProperty as (this: object, key: string) => boolean;
 
-interface Run { c: CompiledGuideline; V: Val[]; K: Uint8Array; T: TraceEvent[] | undefined; resolveRoot?: EvalContext['resolveRoot']; reads: number[] }
+interface Run {
+  c: CompiledGuideline; V: Val[]; K: Uint8Array; T: TraceEvent[] | undefined; resolveRoot?: EvalContext['resolveRoot']; reads: number[];
+  /** per slot, its part of a memo key (valueKey), made on first use: a slot is set once per evaluation */
+  parts: (string | undefined)[];
+}
 
 function runExpr(r: Run, e: CompiledExpr, node: string): Val {
   const ss = e.reads;
@@ -637,7 +641,7 @@ function runExpr(r: Run, e: CompiledExpr, node: string): Val {
     // Without a trace, an expression that reads an unknown value is a function of the values it
     // can read: computed once per combination of them (patients share most unknowns). Its result
     // is then a shared object, whose content number (unknownId) is taken once.
-    const key = valueKey(ss, r.V, K);
+    const key = valueKey(ss, r);
     // bounded: at most VALUES_PER_EXPRESSION keys, none longer than MAX_KEY (a long list read)
     if (key.length <= MAX_KEY) {
       let memo = e.values;
@@ -658,13 +662,22 @@ function runExpr(r: Run, e: CompiledExpr, node: string): Val {
 const VALUES_PER_EXPRESSION = 128;
 const MAX_KEY = 2000;
 
-/** A key naming the values of some slots: numbers (-0 apart), booleans, null, JSON, an Unknown by its content number. */
-function valueKey(slots: readonly number[], V: readonly Val[], K: Uint8Array): string {
+/**
+ * A key naming the values of some slots: numbers (-0 apart), booleans, null, JSON, an Unknown by
+ * its content number. Each slot's part is made once per evaluation (a slot is read by many
+ * expressions, and its value never changes once set).
+ */
+function valueKey(slots: readonly number[], r: Run): string {
+  const { V, K, parts } = r;
   let key = '';
   for (let i = 0; i < slots.length; i++) {
     const s = slots[i];
-    const x = V[s];
-    key += K[s] === 2 ? `${s}#${unknownId(x as Unknown)};` : `${s}=${typeof x === 'number' ? (Object.is(x, -0) ? '-0' : x) : typeof x === 'boolean' || x === null ? x : JSON.stringify(x)};`;
+    let part = parts[s];
+    if (part === undefined) {
+      const x = V[s];
+      part = parts[s] = K[s] === 2 ? `${s}#${unknownId(x as Unknown)};` : `${s}=${typeof x === 'number' ? (Object.is(x, -0) ? '-0' : x) : typeof x === 'boolean' || x === null ? x : JSON.stringify(x)};`;
+    }
+    key += part;
   }
   return key;
 }
@@ -719,7 +732,7 @@ function decideBySplit(r: Run, e: CompiledExpr, node: string, v: Unknown): Val {
   if (!anyUnknown) return v;
   // The split's result is a function of the values read, in the order read: a short key of slot
   // numbers and values (an Unknown by the number of its content) finds a result split before.
-  const key = valueKey(reads, V, K);
+  const key = valueKey(reads, r);
   let memo = e.splits;
   if (!memo) memo = e.splits = new Map();
   const hit = memo.get(key);
@@ -764,7 +777,7 @@ function evaluateCompiled(g: Guideline, c: CompiledGuideline, facts: Facts, trac
   const V = new Array<Val>(c.size).fill(null);
   const K = new Uint8Array(c.size);
   c.loadFacts(facts, V, K, c.unknowns, hasOwn);
-  const r: Run = { c, V, K, T: trace, resolveRoot: undefined, reads: [] };
+  const r: Run = { c, V, K, T: trace, resolveRoot: undefined, reads: [], parts: new Array(c.size) };
   const defs = c.defs;
   for (let i = 0; i < defs.length; i++) {
     const d = defs[i];
