@@ -681,12 +681,32 @@ function valueKey(slots: readonly number[], r: Run): string {
     let part = parts[s];
     if (part === undefined) {
       const x = V[s];
-      part = parts[s] = K[s] === 2 ? `${s}#${unknownId(x as Unknown)};` : `${s}=${typeof x === 'number' ? (Object.is(x, -0) ? '-0' : x) : typeof x === 'boolean' || x === null ? x : JSON.stringify(x)};`;
+      part = parts[s] = partOf(K[s] === 2 ? `${s}#${unknownId(x as Unknown)}` : `${s}=${typeof x === 'number' ? (Object.is(x, -0) ? '-0' : x) : typeof x === 'boolean' || x === null ? x : JSON.stringify(x)}`);
     }
     key += part;
   }
   return key;
 }
+
+/**
+ * A slot's value as a short part of a key: its number among the slot values met so far (a list
+ * value is hundreds of characters, and every memo lookup hashes the whole key). Numbers are never
+ * reused, so forgetting old ones (past PARTS_KEPT) can only cost a memo a miss, never a wrong hit.
+ */
+function partOf(text: string): string {
+  // too long to keep: the key then exceeds MAX_KEY, and the expression is evaluated unmemoized
+  if (text.length > MAX_KEY) return text;
+  let part = partNumbers.get(text);
+  if (part === undefined) {
+    if (partNumbers.size >= PARTS_KEPT) partNumbers.clear();
+    part = `${(nextPart++).toString(36)},`;
+    partNumbers.set(text, part);
+  }
+  return part;
+}
+const partNumbers = new Map<string, string>();
+const PARTS_KEPT = 1 << 16;
+let nextPart = 0;
 
 /** An expression through its fast path (unless `unknownRead`), then its three-valued path, then the interpreter. */
 function evaluateExpr(r: Run, e: CompiledExpr, node: string, unknownRead: boolean): Val {
