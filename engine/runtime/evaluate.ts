@@ -258,7 +258,6 @@ export function evaluate(g: Guideline & { hash?: string }, rawFacts: unknown, op
     traceOf(def.id)?.push(withValue({ type: 'definition', node: def.id, pointer: '/expr' }, v));
   }
   for (const id of p.valueIds) values[id] = toValueResult(computed.get(id)!);
-  valuesBehind.set(values, (id) => computed.get(id));
 
   const rules: Record<string, RuleResult> = {};
   for (const rule of p.rules) rules[rule.id] = evaluateRule(rule, ctxFor(rule.id), populationValue(p, rule, computed));
@@ -299,8 +298,7 @@ const MEMO_TRIAL = 64;
  */
 export function reevaluate(g: Guideline, facts: Facts, earlier: EvaluationResult, nodes: readonly (DefinitionNode | RuleNode)[], options: ReevaluateOptions = {}): { values: Record<string, ValueResult>; rules: Record<string, RuleResult> } {
   const p = prepare(g);
-  const behind = valuesBehind.get(earlier.values);
-  const env = new EarlierValues(earlier.values, behind);
+  const env = new EarlierValues(earlier.values);
   const resolveRoot = resolverFor(p, facts, env);
   const values: Record<string, ValueResult> = {};
   const rules: Record<string, RuleResult> = {};
@@ -328,7 +326,7 @@ export function reevaluate(g: Guideline, facts: Facts, earlier: EvaluationResult
       env.set(node.id, v);
       const r = toValueResult(v);
       values[node.id] = r;
-      if (plan && movedFrom(v, earlier.values[node.id], behind?.(node.id))) {
+      if (plan && movedFrom(v, earlier.values[node.id])) {
         moved.add(node.id);
         for (const r of plan.readers[i]) due![r] = 1;
       }
@@ -340,7 +338,6 @@ export function reevaluate(g: Guideline, facts: Facts, earlier: EvaluationResult
       rules[node.id] = evaluateRule(node, ctx, population, before && !(population && moved.has(population.id)) ? { before, moved } : undefined);
     }
   }
-  valuesBehind.set(values, (id) => (Object.prototype.hasOwnProperty.call(values, id) ? env.get(id) : undefined));
   return { values, rules };
 }
 
@@ -411,12 +408,12 @@ function planOf(nodes: readonly (DefinitionNode | RuleNode)[], reads: ReadonlyMa
  * for every case was most of its cost).
  */
 class EarlierValues extends Map<string, Val> {
-  constructor(private readonly earlier: Record<string, ValueResult>, private readonly behind: Behind | undefined) { super(); }
+  constructor(private readonly earlier: Record<string, ValueResult>) { super(); }
   override has(id: string): boolean { return super.has(id) || Object.prototype.hasOwnProperty.call(this.earlier, id); }
   override get(id: string): Val | undefined {
     if (super.has(id)) return super.get(id);
     if (!Object.prototype.hasOwnProperty.call(this.earlier, id)) return undefined;
-    const v = fromValueResult(this.earlier[id], this.behind?.(id));
+    const v = fromValueResult(this.earlier[id]);
     super.set(id, v);
     return v;
   }
@@ -429,11 +426,11 @@ class EarlierValues extends Map<string, Val> {
  * yet `d1 and ascites == "slight"` is false with the first and undecided with the second. An
  * earlier Unknown whose content is not at hand (a result read back from JSON) counts as moved.
  */
-function movedFrom(v: Val, before: ValueResult | undefined, behind: Val | undefined): boolean {
+function movedFrom(v: Val, before: ValueResult | undefined): boolean {
   if (!before) return true;
   const wasUnknown = own(before, 'missing') !== undefined;
   if (!isUnknown(v)) return wasUnknown || !sameJson(v as JsonValue, before.value as JsonValue);
-  const old = wasUnknown ? behind : undefined;
+  const old = wasUnknown ? valueBehind.get(before) : undefined;
   return !old || !isUnknown(old) || unknownId(v) !== unknownId(old);
 }
 
@@ -444,18 +441,13 @@ function populationValue(p: Prepared, rule: RuleNode, values: Map<string, Val>):
   return { id, value: values.get(id)! };
 }
 
-/**
- * The values behind an evaluation's `values` record, by definition id: an Unknown's table (which
- * completions give which value) is not serialised, and reevaluate() needs it. One entry per
- * evaluation, not one per value (a WeakMap entry per Unknown was a tenth of an evaluation's time).
- */
-type Behind = (id: string) => Val | undefined;
-const valuesBehind = new WeakMap<Record<string, ValueResult>, Behind>();
+/** The interpreter's own value behind each ValueResult (an Unknown's table is not serialised). */
+const valueBehind = new WeakMap<ValueResult, Val>();
 
-/** A value of an earlier result: the value behind it when it is at hand and of the same kind, else as serialised. */
-function fromValueResult(v: ValueResult, behind: Val | undefined): Val {
+function fromValueResult(v: ValueResult): Val {
+  const behind = valueBehind.get(v);
+  if (behind !== undefined) return behind;
   const missing = own(v, 'missing');
-  if (behind !== undefined && isUnknown(behind) === (missing !== undefined)) return behind;
   return missing ? new Unknown(missing, own(v, 'possible')) : v.value!;
 }
 
@@ -469,7 +461,9 @@ function withValue(ev: TraceEvent, v: Val): TraceEvent {
 
 function toValueResult(v: Val): ValueResult {
   if (!isUnknown(v)) return { value: v };
-  return v.possible ? { missing: [...v.missing], possible: [...v.possible] } : { missing: [...v.missing] };
+  const r: ValueResult = v.possible ? { missing: [...v.missing], possible: [...v.possible] } : { missing: [...v.missing] };
+  valueBehind.set(r, v);
+  return r;
 }
 
 function statusOf(v: Val): Status {
@@ -814,8 +808,6 @@ function evaluateCompiled(g: Guideline, c: CompiledGuideline, facts: Facts, trac
     if (T) T.push(withValue({ type: 'definition', node: d.id, pointer: '/expr' }, v));
   }
   const values = c.makeValues(V, K, unknownResult);
-  const slots = c.slots;
-  valuesBehind.set(values, (id) => { const ref = slots.get(id); return ref && ref.source === 'definition' ? V[ref.slot] : undefined; });
   const R: RuleResult[] = new Array<RuleResult>(c.rules.length);
   for (let i = 0; i < c.rules.length; i++) {
     if (traceOf) r.T = traceOf(c.rules[i].id);
