@@ -6,7 +6,7 @@ import { ENGINE_VERSION } from './generated.ts';
 import { validateFacts, type Facts } from './facts.ts';
 import { definitionOrder, expressionRoots, rootNames } from './graph.ts';
 import { compileExpression, compilerAvailable, FALLBACK, staticReads, type CompiledExpression, type SlotRef } from './compile.ts';
-import { ABSENT, evaluateLogic, isLogicObject, isUnknown, mergeMissing, own, sameJson, sortedMissing, splittable, splitResult, truthiness, truthy, Unknown, unknownId, unknownFact, varPath, type EvalContext, type TraceEvent, type Val } from './logic.ts';
+import { ABSENT, evaluateLogic, isUnknown, mergeMissing, own, sameJson, sortedMissing, splittable, splitResult, truthiness, truthy, Unknown, unknownId, unknownFact, type EvalContext, type TraceEvent, type Val } from './logic.ts';
 import type { DefinitionNode, Grade, Guideline, GuidelineNode, InputDef, JsonValue, Logic, RuleNode, Status } from './types.ts';
 
 export interface EvaluateOptions {
@@ -115,7 +115,7 @@ function resolverFor(p: Prepared, facts: Facts, values: Pick<Map<string, Val>, '
     let source: 'fact' | 'definition';
     if (p.inputs.has(name)) {
       source = 'fact';
-      value = Object.prototype.hasOwnProperty.call(facts, name) ? facts[name] : p.missingFacts.get(name)!;
+      value = factValue(p, facts, name);
     } else if (values.has(name)) {
       source = 'definition';
       value = values.get(name)!;
@@ -129,6 +129,17 @@ function resolverFor(p: Prepared, facts: Facts, values: Pick<Map<string, Val>, '
     }
     return value;
   };
+}
+
+/** An input's value for a patient: the fact, or the input's shared Unknown when it is missing. */
+function factValue(p: Prepared, facts: Facts, name: string): Val {
+  return Object.prototype.hasOwnProperty.call(facts, name) ? facts[name] : p.missingFacts.get(name)!;
+}
+
+/** A value as text for a memo key: an Unknown by its content number, -0 apart from 0, JSON otherwise. */
+function keyText(v: Val): string {
+  if (isUnknown(v)) return `#${unknownId(v)}`;
+  return `=${typeof v === 'number' ? (Object.is(v, -0) ? '-0' : v) : typeof v === 'boolean' || v === null ? v : JSON.stringify(v)}`;
 }
 
 /** The population a rule is gated on: its own `population`, else its chapter's (by its folder). */
@@ -357,32 +368,30 @@ function memoEntry(memo: DefinitionMemo, d: DefinitionNode): MemoEntry | undefin
 function memoKey(d: DefinitionNode, p: Prepared, facts: Facts, env: Map<string, Val>): string | undefined {
   let key = '';
   for (const name of plainReads(d)!) {
-    const v = p.inputs.has(name) ? (hasOwn.call(facts, name) ? facts[name] : p.missingFacts.get(name)!) : env.get(name);
-    key += v === undefined ? '?;' : typeof v === 'number' ? `${Object.is(v, -0) ? '-0' : v};` : typeof v === 'boolean' || v === null ? `${v};` : isUnknown(v) ? `#${unknownId(v)};` : `${JSON.stringify(v)};`;
+    const v = p.inputs.has(name) ? factValue(p, facts, name) : env.get(name);
+    key += v === undefined ? '?;' : `${keyText(v)};`;
     if (key.length > MAX_MEMO_KEY) return undefined;
   }
   return key;
 }
 
 /**
- * The root names a definition reads, sorted: what its value is a function of. Null when that
- * cannot be read off the expression: a variable whose name is computed, or `missing` and
- * `missing_some`, which name the facts they test as strings.
+ * The root names a definition reads, sorted: what its value is a function of (staticReads, over
+ * names rather than slots). Null when that cannot be read off the expression: a variable whose name
+ * is computed, or `missing` and `missing_some`, which name the facts they test as strings.
  */
 const plainReadsCache = new WeakMap<DefinitionNode, readonly string[] | null>();
 function plainReads(d: DefinitionNode): readonly string[] | null {
   let r = plainReadsCache.get(d);
   if (r === undefined) {
-    let plain = true;
-    const walk = (l: JsonValue): void => {
-      if (Array.isArray(l)) { l.forEach(walk); return; }
-      if (!isLogicObject(l)) return;
-      const op = Object.keys(l)[0];
-      if (op === 'missing' || op === 'missing_some' || (op === 'var' && varPath(l[op]) === undefined)) plain = false;
-      walk(l[op]);
-    };
-    walk(d.expr);
-    r = plain ? [...expressionRoots(d.expr)].sort() : null;
+    const names: string[] = [];
+    const slots = staticReads(d.expr, (path) => {
+      const root = path.split('.')[0];
+      let slot = names.indexOf(root);
+      if (slot < 0) slot = names.push(root) - 1;
+      return { slot, source: 'fact' };
+    });
+    r = slots ? slots.map((i) => names[i]).sort() : null;
     plainReadsCache.set(d, r);
   }
   return r;
@@ -668,15 +677,12 @@ const MAX_KEY = 2000;
  * expressions, and its value never changes once set).
  */
 function valueKey(slots: readonly number[], r: Run): string {
-  const { V, K, parts } = r;
+  const { V, parts } = r;
   let key = '';
   for (let i = 0; i < slots.length; i++) {
     const s = slots[i];
     let part = parts[s];
-    if (part === undefined) {
-      const x = V[s];
-      part = parts[s] = partOf(K[s] === 2 ? `${s}#${unknownId(x as Unknown)}` : `${s}=${typeof x === 'number' ? (Object.is(x, -0) ? '-0' : x) : typeof x === 'boolean' || x === null ? x : JSON.stringify(x)}`);
-    }
+    if (part === undefined) part = parts[s] = partOf(`${s}${keyText(V[s])}`);
     key += part;
   }
   return key;
