@@ -42,22 +42,28 @@ type Outcome = CaseOutcome;
 // Validated facts per data dictionary and case: a case's facts do not change between the many
 // comparisons an editing session makes, so they are checked once per dictionary content (drafts
 // rebuild the dictionary's array on every edit, so its identity alone would never match).
-const dictionaryKeys = new WeakMap<readonly InputDef[], string>();
-const validated = new Map<string, WeakMap<Case, { facts?: Facts; error?: string }>>();
+type Validated = WeakMap<Case, { facts?: Facts; error?: string }>;
+const validated = new Map<string, Validated>();
+// the entry of `validated` per dictionary array: looking a draft's dictionary up by its content on
+// every case compared the whole text (tens of kilobytes) each time
+const validatedByArray = new WeakMap<readonly InputDef[], Validated>();
 
-function dictionaryKey(inputs: readonly InputDef[]): string {
-  let k = dictionaryKeys.get(inputs);
-  if (k === undefined) dictionaryKeys.set(inputs, (k = JSON.stringify(inputs)));
-  return k;
+function validatedFor(inputs: readonly InputDef[]): Validated {
+  let byCase = validatedByArray.get(inputs);
+  if (!byCase) {
+    const dict = JSON.stringify(inputs);
+    byCase = validated.get(dict);
+    if (!byCase) {
+      if (validated.size > 4) validated.clear();
+      validated.set(dict, (byCase = new WeakMap()));
+    }
+    validatedByArray.set(inputs, byCase);
+  }
+  return byCase;
 }
 
 function run(g: Guideline, c: Case): Outcome {
-  const dict = dictionaryKey(g.inputs);
-  let byCase = validated.get(dict);
-  if (!byCase) {
-    if (validated.size > 4) validated.clear();
-    validated.set(dict, (byCase = new WeakMap()));
-  }
+  const byCase = validatedFor(g.inputs);
   let v = byCase.get(c);
   if (!v) {
     try {
