@@ -106,7 +106,12 @@ export async function loadPatients(db: Database, g: Guideline, file: string): Pr
       if (bad.length) throw new AuditError(`${file}: row ${bad[0].pid}, field "${bad[0].field}": ${JSON.stringify(bad[0].value)} is not a ${inputs.get(String(bad[0].field))!.type}`);
     }
     try {
-      await duck.query(`CREATE OR REPLACE TABLE patients AS SELECT pid, ${typed.join(', ')} FROM ${src}`);
+      // On DuckDB a Parquet file stays where it lies, read through a view by the few queries that
+      // follow (copying it into a table was a tenth of a million-patient audit); the other formats,
+      // and the copy to PostgreSQL, need the table.
+      const asView = parquet && duck === db;
+      await dropPatients(duck);
+      await duck.query(`CREATE ${asView ? 'VIEW' : 'TABLE'} patients AS SELECT pid, ${typed.join(', ')} FROM ${src}`);
     } catch (e) {
       if (!parquet) throw e;
       throw new AuditError(`${file}: could not read: ${(e as Error).message.split('\n')[0]}`);
@@ -124,6 +129,12 @@ export async function loadPatients(db: Database, g: Guideline, file: string): Pr
   } finally {
     if (duck !== db) await duck.close();
   }
+}
+
+/** Drop `patients`, a table or a view (DuckDB refuses DROP TABLE of a view, and the other way round). */
+async function dropPatients(duck: Database): Promise<void> {
+  const kind = await duck.query(`SELECT table_type FROM information_schema.tables WHERE table_name = 'patients' AND table_schema = 'main'`);
+  if (kind.length) await duck.query(`DROP ${String(kind[0].table_type) === 'VIEW' ? 'VIEW' : 'TABLE'} patients`);
 }
 
 async function copyToPostgres(duck: Database, db: Database, g: Guideline, columns: string[]): Promise<void> {

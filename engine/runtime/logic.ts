@@ -360,7 +360,14 @@ export function evaluateLogic(logic: Logic, context: EvalContext, pointer = ''):
  * depends. Anything else (a number missing, too many completions, an unknown list item) keeps
  * the three-valued result.
  */
-function caseSplit(logic: Logic, ctx: EvalContext, pointer: string, three: Unknown, reads: Reads): Val {
+/**
+ * One completion of a case split evaluated by other means than the tree walk (compiled code):
+ * `completed` holds the value of every unknown read. Undefined when it does not cover this
+ * completion; the interpreter then evaluates it.
+ */
+export type Completion = (completed: ReadonlyMap<string, JsonValue>) => Val | undefined;
+
+function caseSplit(logic: Logic, ctx: EvalContext, pointer: string, three: Unknown, reads: Reads, complete?: Completion): Val {
   // The result is a function of the root variables read: the same expression seeing the same
   // values (the same case re-evaluated, another patient with the same relevant facts) is not split again.
   let key: string | undefined;
@@ -372,7 +379,7 @@ function caseSplit(logic: Logic, ctx: EvalContext, pointer: string, three: Unkno
     const hit = memo.get(key);
     if (hit !== undefined) return hit === NOT_SPLIT ? three : hit;
   }
-  const v = caseSplitUncached(logic, ctx, pointer, three, reads);
+  const v = caseSplitUncached(logic, ctx, pointer, three, reads, complete);
   if (memo && key !== undefined) {
     if (memo.size >= MEMO_PER_EXPRESSION) memo.clear();
     memo.set(key, v === three ? NOT_SPLIT : v);
@@ -425,7 +432,7 @@ export function unknownId(u: Unknown): number {
   return id;
 }
 
-function caseSplitUncached(logic: Logic, ctx: EvalContext, pointer: string, three: Unknown, reads: Reads): Val {
+function caseSplitUncached(logic: Logic, ctx: EvalContext, pointer: string, three: Unknown, reads: Reads, complete?: Completion): Val {
   // Variables: fact ids (from tables) and, for unknowns without a table, the read itself.
   const varNames: string[] = [];
   const domains: (readonly JsonValue[])[] = [];
@@ -471,11 +478,20 @@ function caseSplitUncached(logic: Logic, ctx: EvalContext, pointer: string, thre
       for (let i = 0; i < r.ks.length; i++) at = at * r.t.domains[i].length + digits[r.ks[i]];
       completed.set(r.name, r.t.values[at]);
     }
-    let v: Val;
-    try {
-      v = ev(logic, ctx2, { data: ctx.data, path: '', reduce: false, root: true }, pointer, 0);
-    } catch {
-      return three;
+    let v: Val | undefined;
+    if (complete) {
+      try {
+        v = complete(completed);
+      } catch {
+        v = undefined; // the tree walk below has the last word
+      }
+    }
+    if (v === undefined) {
+      try {
+        v = ev(logic, ctx2, { data: ctx.data, path: '', reduce: false, root: true }, pointer, 0);
+      } catch {
+        return three;
+      }
     }
     if (isUnknown(v)) return three;
     results.push(v);
@@ -996,13 +1012,15 @@ export function splittable(u: Unknown): boolean {
 /**
  * Decide an unknown result by case split, as evaluateLogic does: `unknown` and `known` are the
  * root variables the evaluation read (in the order it read them), `resolveRoot` reads the rest.
+ * `complete`, when given, evaluates each completion (compiled code); the tree walk covers the
+ * completions it does not.
  */
-export function splitResult(logic: Logic, context: Pick<EvalContext, 'node' | 'resolveRoot'>, pointer: string, three: Unknown, unknown: Map<string, Unknown>, known: Map<string, Val>): Val {
+export function splitResult(logic: Logic, context: Pick<EvalContext, 'node' | 'resolveRoot'>, pointer: string, three: Unknown, unknown: Map<string, Unknown>, known: Map<string, Val>, complete?: Completion): Val {
   const ctx: EvalContext = { mode: 'unknown', node: context.node, data: null, resolveRoot: context.resolveRoot, trace: undefined };
   const outer = collecting;
   collecting = undefined;
   try {
-    return caseSplit(logic, ctx, pointer, three, { unknown, known, presence: false });
+    return caseSplit(logic, ctx, pointer, three, { unknown, known, presence: false }, complete);
   } finally {
     collecting = outer;
   }

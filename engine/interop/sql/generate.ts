@@ -6,6 +6,7 @@
 // codes: 0 applies, 1 does-not-apply, 2 undecided, 3 not-in-population.
 import { evaluateLogic, Unknown, type InputDef, type JsonValue } from '../../runtime/index.ts';
 import { SqlTranslationError } from './errors.ts';
+import { truthiness } from '../../runtime/logic.ts';
 import { emptyDomain, evaluateWith, intern, pseudoDomain, tabulate, type Domain, type Expr, type Plan } from './plan.ts';
 import { condition, itemColumn, itemField, itemPredicate, itemText, quoteIdent, sqlNumber, sqlString, value, type Dialect, type Scope, type SqlValue, NULLN, NULLS } from './translate.ts';
 
@@ -19,6 +20,9 @@ export const UNROLL_MAX = 12;
 const ABSENT_BITS = 53;
 /** Largest table of status codes looked up by a population's and a clause's values at once (see combined()). */
 const COMBINED_CAP = 4096;
+
+/** The status of a value: its truthiness, three-valued. */
+const TRUTH = { '!!': { var: 'x' } };
 
 /** A table for one expression: static (every combination) or discovered (the combinations in the data). */
 interface Resolved { table?: number[]; map?: Map<number, number>; domain: Domain; strides: number[] }
@@ -320,7 +324,9 @@ export class SqlGenerator {
       const c = `a_${atom.id}`;
       if (atom.kind === 'compare') {
         const cond = condition(atom.logic, rootScope(atom.node, [], () => prev), atom.pointer);
-        cols.push(`(CASE WHEN ${cond} IS NULL THEN 2 WHEN ${cond} THEN 1 ELSE 0 END) AS ${c}`);
+        // true 1, false 0, unknown (NULL) 2: the condition written once (a CASE testing it for NULL
+        // and then for truth wrote, and computed, it twice)
+        cols.push(`COALESCE(CAST(${cond} AS INTEGER), 2) AS ${c}`);
       } else {
         const op = Object.keys(atom.logic as object)[0];
         const args = (atom.logic as Record<string, JsonValue[]>)[op];
@@ -373,6 +379,12 @@ export class SqlGenerator {
       const c = `x_${this.leafColumn.size}`;
       const input = inputs.get(name);
       const v: SqlValue = input ? { n: input.type === 'number' ? `${prev}.${quoteIdent(name)}` : NULLN, s: input.type === 'enum' ? `${prev}.${quoteIdent(name)}` : NULLS, u: `(${prev}.${quoteIdent(name)} IS NULL)` } : sqCols.get(name)!;
+      const direct = input ? directIndex(input, dom, `${prev}.${quoteIdent(name)}`) : undefined;
+      if (direct) {
+        cols.push(`${direct} AS ${c}`);
+        this.leafColumn.set(name, c);
+        continue;
+      }
       const whens = dom.vals.map((x, i) => {
         if (x instanceof Unknown) return `WHEN ${v.u} THEN ${i}`;
         if (input?.type === 'boolean') return `WHEN ${prev}.${quoteIdent(name)} = ${x ? 'TRUE' : 'FALSE'} THEN ${i}`;
@@ -489,7 +501,11 @@ export class SqlGenerator {
 
   private statusCodesUncached(id: string): number[] {
     return this.resolved.get(id)!.domain.vals.map((v) => {
-      const t = evaluateLogic({ '!!': { var: 'x' } }, { mode: 'unknown', node: id, data: null, resolveRoot: () => v });
+      // `!!` of a value whose truthiness is known is that truthiness (applyThree): the interpreter
+      // runs only for the others (a case split may still decide them), tens of thousands of values
+      // in a large audit
+      const known = truthiness(v);
+      const t = known !== undefined ? known : evaluateLogic(TRUTH, { mode: 'unknown', node: id, data: null, resolveRoot: () => v });
       return t instanceof Unknown ? 2 : t ? 0 : 1;
     });
   }
@@ -580,6 +596,24 @@ export class SqlGenerator {
     const keep = ['pid', ...this.absenceWords, ...(this.columns.has('intervention_given') ? ['intervention_given'] : []), ...used];
     return `${this.chainSql(false, keep)},\nsa AS (SELECT ${keep.map((c) => `lv.${c}`).join(', ')}, ${stages[0].join(', ')} FROM lv),\nsb AS (SELECT sa.*, ${stages[1].join(', ')} FROM sa),\nst AS (SELECT sb.*, ${stages[2].join(', ')} FROM sb)`;
   }
+}
+
+/**
+ * A boolean's or a small integer range's index in its domain by arithmetic, when the domain is its
+ * values in order and then the unknown: false 0, true 1; minimum 0, minimum + 1 1, ...; a missing
+ * fact (NULL) the last index. The facts were validated (an integer within the range), so the
+ * result is the one the CASE over every value gives, in one expression.
+ */
+function directIndex(input: InputDef, dom: Domain, column: string): string | undefined {
+  const n = dom.vals.length - 1;
+  if (!(dom.vals[n] instanceof Unknown)) return undefined;
+  const vals = dom.vals.slice(0, n);
+  if (input.type === 'boolean' && n === 2 && vals[0] === false && vals[1] === true) return `COALESCE(CAST(${column} AS INTEGER), 2)`;
+  const min = input.minimum;
+  if (input.type === 'number' && input.integer === true && typeof min === 'number' && Number.isInteger(min) && vals.every((v, i) => v === min + i)) {
+    return `COALESCE(CAST(${column} - ${sqlNumber(min)} AS INTEGER), ${n})`;
+  }
+  return undefined;
 }
 
 /** The distinct keys a discovery query found for one expression: a list per row (one row; any for an empty table). */

@@ -4,6 +4,8 @@
 // its reads can take. The tables are computed by running engine/runtime's interpreter, so the SQL
 // reproduces its three-valued case-split semantics exactly, by construction.
 import { evaluateLogic, EngineError, Unknown, type DefinitionNode, type Guideline, type InputDef, type JsonValue, type Logic, type RuleNode } from '../../runtime/index.ts';
+import { compileExpression, FALLBACK, type CompiledExpression } from '../../runtime/compile.ts';
+import { splitResult } from '../../runtime/logic.ts';
 
 import { SqlTranslationError } from './errors.ts';
 export { SqlTranslationError };
@@ -275,11 +277,94 @@ function pseudoDomainUncached(name: string): Domain | undefined {
   return undefined;
 }
 
-/** The interpreter's result of `e` when its reads take the given values. */
+/**
+ * The interpreter's result of `e` when its reads take the given values. The expression runs as
+ * evaluate() runs it: its compiled two-valued path when every value is known, else its compiled
+ * three-valued path, an unknown result then decided by the interpreter's case split, whose
+ * completions (all two-valued) take the compiled path too; the interpreter covers whatever the
+ * compiled code does not (test/compile.test.ts holds the two to the same results).
+ */
 export function evaluateWith(e: Expr, values: (JsonValue | Unknown)[]): JsonValue | Unknown {
-  const env = new Map<string, JsonValue | Unknown>();
-  e.reads.forEach((r, i) => env.set(r, values[i]));
-  return evaluateLogic(e.logic, { mode: 'unknown', node: e.node, data: null, resolveRoot: (name: string) => { if (!env.has(name)) throw new EngineError('unknown-reference', `"${name}" is not a read of ${e.id}`, { node: e.node }); return env.get(name)!; } }, '');
+  const c = compiledOf(e);
+  if (c) {
+    const K = new Uint8Array(values.length);
+    let unknowns = 0;
+    for (let i = 0; i < values.length; i++) { const u = values[i] instanceof Unknown; K[i] = u ? 2 : 1; if (u) unknowns++; }
+    if (!unknowns && c.fast) {
+      const v = attempt(c.fast, values, K, e.node);
+      if (v !== FALLBACK) return v;
+    } else if (unknowns && c.three) {
+      const R: number[] = [];
+      const v = attempt(c.three, values, K, e.node, R);
+      if (v !== FALLBACK) return v instanceof Unknown ? decide(e, c, values, R, v) : v;
+    }
+  }
+  return evaluateLogic(e.logic, { mode: 'unknown', node: e.node, data: null, resolveRoot: resolverOf(e, values) }, '');
+}
+
+interface CompiledForm { fast?: CompiledExpression; three?: CompiledExpression }
+const compiledForms = new WeakMap<Expr, CompiledForm | null>();
+
+/** `e` compiled with its reads as slots, in the order of `e.reads`; null when nothing of it compiles. */
+function compiledOf(e: Expr): CompiledForm | null {
+  let c = compiledForms.get(e);
+  if (c === undefined) {
+    const slots = new Map(e.reads.map((name, slot) => [name, { slot, source: 'fact' as const }]));
+    const resolve = (name: string) => slots.get(name);
+    const fast = compileExpression(e.logic, '', resolve, false, false);
+    const three = compileExpression(e.logic, '', resolve, false, true);
+    c = fast || three ? { fast, three } : null;
+    compiledForms.set(e, c);
+  }
+  return c;
+}
+
+/** A compiled function's result; FALLBACK when it does not cover these values or throws (the interpreter then decides). */
+function attempt(fn: CompiledExpression, V: readonly unknown[], K: Uint8Array, node: string, R?: number[]): JsonValue | Unknown | typeof FALLBACK {
+  try {
+    return fn(V, K, undefined, node, R);
+  } catch {
+    return FALLBACK;
+  }
+}
+
+/**
+ * An unknown three-valued result through the interpreter's case split on the reads it logged, as
+ * evaluate() decides one (the reads in their order, known and unknown apart), each completion
+ * through the compiled two-valued path.
+ */
+function decide(e: Expr, c: CompiledForm, values: (JsonValue | Unknown)[], R: readonly number[], three: Unknown): JsonValue | Unknown {
+  const unknown = new Map<string, Unknown>();
+  const known = new Map<string, JsonValue | Unknown>();
+  for (const s of R) {
+    const v = values[s];
+    if (v instanceof Unknown) unknown.set(e.reads[s], v);
+    else known.set(e.reads[s], v);
+  }
+  if (!unknown.size) return three;
+  const fast = c.fast;
+  let complete: ((completed: ReadonlyMap<string, JsonValue>) => JsonValue | Unknown | undefined) | undefined;
+  if (fast) {
+    // a completion gives every unknown read a value; an unknown value the split does not try
+    // (not read on the three-valued path) stays unknown, as in the interpreter's completion
+    const V = values.slice();
+    const K = Uint8Array.from(values, (v) => (v instanceof Unknown ? 2 : 1));
+    const slotOf = new Map(e.reads.map((name, slot) => [name, slot]));
+    complete = (completed) => {
+      for (const [name, v] of completed) { const s = slotOf.get(name)!; V[s] = v; K[s] = 1; }
+      const v = fast(V, K, undefined, e.node);
+      return v === FALLBACK ? undefined : v;
+    };
+  }
+  return splitResult(e.logic, { node: e.node, resolveRoot: resolverOf(e, values) }, '', three, unknown, known, complete);
+}
+
+function resolverOf(e: Expr, values: (JsonValue | Unknown)[]) {
+  return (name: string) => {
+    const i = e.reads.indexOf(name);
+    if (i < 0) throw new EngineError('unknown-reference', `"${name}" is not a read of ${e.id}`, { node: e.node });
+    return values[i];
+  };
 }
 
 /** Tabulate `e` over every combination of its reads' domains (mixed radix, first read most significant). */
