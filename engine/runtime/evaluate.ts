@@ -771,7 +771,21 @@ function decideBySplit(r: Run, e: CompiledExpr, node: string, v: Unknown): Val {
     if (K[s] === 2) unknown.set(names[s], V[s] as Unknown);
     else known.set(names[s], V[s]);
   }
-  const result = splitResult(e.logic, { node, resolveRoot: r.resolveRoot }, e.pointer, v, unknown, known);
+  // Each completion (every unknown read given a value) through the fast path: the split's reads
+  // set in the slots for the call, and the slots put back after the split.
+  const fast = e.fast;
+  const saved = fast ? [...unknown.keys()].map((name) => { const s = r.c.slots.get(name)!.slot; return { s, v: V[s] }; }) : undefined;
+  const complete = fast ? (completed: ReadonlyMap<string, JsonValue>) => {
+    for (const [name, x] of completed) { const s = r.c.slots.get(name)!.slot; V[s] = x; K[s] = 1; }
+    const y = fast(V, K, undefined, node);
+    return y === FALLBACK ? undefined : (y as Val);
+  } : undefined;
+  let result: Val;
+  try {
+    result = splitResult(e.logic, { node, resolveRoot: r.resolveRoot }, e.pointer, v, unknown, known, complete);
+  } finally {
+    if (saved) for (const { s, v: x } of saved) { V[s] = x; K[s] = 2; }
+  }
   if (memo.size >= VALUES_PER_EXPRESSION) memo.clear();
   memo.set(key, result);
   return result;
