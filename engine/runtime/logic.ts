@@ -351,6 +351,13 @@ export function evaluateLogic(logic: Logic, context: EvalContext, pointer = ''):
 }
 
 /**
+ * One completion of a case split evaluated by other means than the tree walk (compiled code):
+ * `completed` holds the value of every unknown read. Undefined when it does not cover this
+ * completion; the interpreter then evaluates it.
+ */
+export type Completion = (completed: ReadonlyMap<string, JsonValue>) => Val | undefined;
+
+/**
  * Decide an unknown result by case split. Each unknown root variable the expression read is
  * either a finite fact or a definition with a table over finite facts (its exact value per
  * completion), or only a set of possible values (taken as an independent variable: sound, maybe
@@ -360,13 +367,6 @@ export function evaluateLogic(logic: Logic, context: EvalContext, pointer = ''):
  * depends. Anything else (a number missing, too many completions, an unknown list item) keeps
  * the three-valued result.
  */
-/**
- * One completion of a case split evaluated by other means than the tree walk (compiled code):
- * `completed` holds the value of every unknown read. Undefined when it does not cover this
- * completion; the interpreter then evaluates it.
- */
-export type Completion = (completed: ReadonlyMap<string, JsonValue>) => Val | undefined;
-
 function caseSplit(logic: Logic, ctx: EvalContext, pointer: string, three: Unknown, reads: Reads, complete?: Completion): Val {
   // The result is a function of the root variables read: the same expression seeing the same
   // values (the same case re-evaluated, another patient with the same relevant facts) is not split again.

@@ -1,8 +1,9 @@
 // The plan behind the SQL: which parts of each expression SQL computes directly (atoms: a
 // comparison over numbers without a finite domain, a some/none/all over a list, a numeric
 // definition), and, for everything else, the interpreter's own result tabulated over every value
-// its reads can take. The tables are computed by running engine/runtime's interpreter, so the SQL
-// reproduces its three-valued case-split semantics exactly, by construction.
+// its reads can take. The tables are computed by engine/runtime as evaluate() computes a value
+// (compiled code, the interpreter's case split, the interpreter wherever the compiled code does not
+// reach), so the SQL reproduces its three-valued case-split semantics exactly, by construction.
 import { evaluateLogic, EngineError, Unknown, type DefinitionNode, type Guideline, type InputDef, type JsonValue, type Logic, type RuleNode } from '../../runtime/index.ts';
 import { compileExpression, FALLBACK, type CompiledExpression } from '../../runtime/compile.ts';
 import { splitResult } from '../../runtime/logic.ts';
