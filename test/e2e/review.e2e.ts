@@ -103,7 +103,8 @@ await test('a grade change shows in every case whose result carries the grade; t
 await test('the checker\'s problems are grouped by file, each once, and collapse', async () => {
   // A grade the scheme does not have, in every clause: errors in one file.
   await editOpen(page, 'for (const c of doc.clauses) c.grade = "Z9"; doc.statement = doc.statement + " "');
-  await page.waitForSelector('[data-testid="problem-list"] details.problem-group');
+  // the list of the edit before (one warning) stays until this edit's check is in: wait for it
+  await page.waitForFunction(() => /problem/.test(document.querySelector('[data-testid="problem-list"] summary')?.textContent ?? ''));
   const groups = await page.locator('[data-testid="problem-list"] details.problem-group').evaluateAll((ds) => ds.map((d) => d.getAttribute('data-file')));
   assert(groups.length === 1 && groups[0] === 'nodes/hepatic-resection/hepatic_resection_1.json', `one group, named by its file: ${groups.join(', ')}`);
   const items = await page.locator('[data-testid="problem-list"] li').allTextContents();
