@@ -303,18 +303,18 @@ export function evaluateWith(e: Expr, values: (JsonValue | Unknown)[]): JsonValu
   return evaluateLogic(e.logic, { mode: 'unknown', node: e.node, data: null, resolveRoot: resolverOf(e, values) }, '');
 }
 
-interface CompiledForm { fast?: CompiledExpression; three?: CompiledExpression }
+interface CompiledForm { fast?: CompiledExpression; three?: CompiledExpression; slotOf: ReadonlyMap<string, number> }
 const compiledForms = new WeakMap<Expr, CompiledForm | null>();
 
 /** `e` compiled with its reads as slots, in the order of `e.reads`; null when nothing of it compiles. */
 function compiledOf(e: Expr): CompiledForm | null {
   let c = compiledForms.get(e);
   if (c === undefined) {
-    const slots = new Map(e.reads.map((name, slot) => [name, { slot, source: 'fact' as const }]));
-    const resolve = (name: string) => slots.get(name);
+    const slotOf = new Map(e.reads.map((name, slot) => [name, slot]));
+    const resolve = (name: string) => { const slot = slotOf.get(name); return slot === undefined ? undefined : { slot, source: 'fact' as const }; };
     const fast = compileExpression(e.logic, '', resolve, false, false);
     const three = compileExpression(e.logic, '', resolve, false, true);
-    c = fast || three ? { fast, three } : null;
+    c = fast || three ? { fast, three, slotOf } : null;
     compiledForms.set(e, c);
   }
   return c;
@@ -350,7 +350,7 @@ function decide(e: Expr, c: CompiledForm, values: (JsonValue | Unknown)[], R: re
     // (not read on the three-valued path) stays unknown, as in the interpreter's completion
     const V = values.slice();
     const K = Uint8Array.from(values, (v) => (v instanceof Unknown ? 2 : 1));
-    const slotOf = new Map(e.reads.map((name, slot) => [name, slot]));
+    const slotOf = c.slotOf;
     complete = (completed) => {
       for (const [name, v] of completed) { const s = slotOf.get(name)!; V[s] = v; K[s] = 1; }
       const v = fast(V, K, undefined, e.node);
