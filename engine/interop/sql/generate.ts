@@ -315,6 +315,10 @@ export class SqlGenerator {
       sqCols.set(sd.def.id, { n: `${c}n`, s: `${c}s`, u: `${c}u` });
       prev = name;
     }
+    // every value index and atom code of the base table is below 256 (a domain has at most 65
+    // values; checked below): one byte a cell on DuckDB
+    // (UTINYINT) instead of four, for the table written once and read by every round
+    const narrow = (x: string) => (d === 'duckdb' ? `CAST(${x} AS UTINYINT)` : x);
     // list atoms: aggregates over the items (or, for a fixed-position list, over its positions)
     const cols: string[] = [`${prev}.pid AS pid`];
     const joins: string[] = [];
@@ -326,7 +330,7 @@ export class SqlGenerator {
         const cond = condition(atom.logic, rootScope(atom.node, [], () => prev), atom.pointer);
         // true 1, false 0, unknown (NULL) 2: the condition written once (a CASE testing it for NULL
         // and then for truth wrote, and computed, it twice)
-        cols.push(`COALESCE(CAST(${cond} AS INTEGER), 2) AS ${c}`);
+        cols.push(`${narrow(`COALESCE(CAST(${cond} AS INTEGER), 2)`)} AS ${c}`);
       } else {
         const op = Object.keys(atom.logic as object)[0];
         const args = (atom.logic as Record<string, JsonValue[]>)[op];
@@ -365,7 +369,7 @@ export class SqlGenerator {
               ? `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 1 WHEN ${t} THEN 0 WHEN ${u} THEN 2 ELSE 1 END`
               : `CASE WHEN ${missing} THEN 2 WHEN ${empty} THEN 0 WHEN ${f} THEN 0 WHEN ${u} THEN 2 ELSE 1 END`;
         }
-        cols.push(`(${v}) AS ${c}`, `(CASE WHEN ${missing} THEN 0 ELSE 1 END) AS ${c}_lk`);
+        cols.push(`${narrow(`(${v})`)} AS ${c}`, `${narrow(`(CASE WHEN ${missing} THEN 0 ELSE 1 END)`)} AS ${c}_lk`);
         this.leafColumn.set(`__atom__${atom.id}__listknown`, `${c}_lk`);
       }
       this.leafColumn.set(`__atom__${atom.id}`, c);
@@ -376,12 +380,13 @@ export class SqlGenerator {
     }
     // finite facts and SQL-valued definitions with few values: their index in the domain
     for (const [name, dom] of this.plan.domains) {
+      if (dom.vals.length > 255) throw new SqlTranslationError(name, '', `${dom.vals.length} values: more than a one-byte value index holds`);
       const c = `x_${this.leafColumn.size}`;
       const input = inputs.get(name);
       const v: SqlValue = input ? { n: input.type === 'number' ? `${prev}.${quoteIdent(name)}` : NULLN, s: input.type === 'enum' ? `${prev}.${quoteIdent(name)}` : NULLS, u: `(${prev}.${quoteIdent(name)} IS NULL)` } : sqCols.get(name)!;
       const direct = input ? directIndex(input, dom, `${prev}.${quoteIdent(name)}`) : undefined;
       if (direct) {
-        cols.push(`${direct} AS ${c}`);
+        cols.push(`${narrow(direct)} AS ${c}`);
         this.leafColumn.set(name, c);
         continue;
       }
@@ -394,12 +399,12 @@ export class SqlGenerator {
       });
       // an unknown first: a NULL never matches the value tests
       const unknownFirst = [...whens.filter((w) => w.includes(' IS NULL)') || w.startsWith(`WHEN ${v.u}`)), ...whens.filter((w) => !(w.includes(' IS NULL)') || w.startsWith(`WHEN ${v.u}`)))];
-      cols.push(`(CASE ${unknownFirst.join(' ')} END) AS ${c}`);
+      cols.push(`${narrow(`(CASE ${unknownFirst.join(' ')} END)`)} AS ${c}`);
       this.leafColumn.set(name, c);
     }
     for (const n of this.plan.presence) {
       const c = `x_${this.leafColumn.size}`;
-      cols.push(`(CASE WHEN ${prev}.${quoteIdent(n)} IS NULL THEN 1 ELSE 0 END) AS ${c}`);
+      cols.push(`${narrow(`(CASE WHEN ${prev}.${quoteIdent(n)} IS NULL THEN 1 ELSE 0 END)`)} AS ${c}`);
       this.leafColumn.set(`__present__${n}`, c);
     }
     // absence of every input (for the most frequent missing facts) and the treatment given
