@@ -329,8 +329,8 @@ export class SqlGenerator {
       prev = name;
     }
     // every value index and atom code of the base table is below 256 (a domain has at most 65
-    // values; checked below): one byte a cell on DuckDB
-    // (UTINYINT) instead of four, for the table written once and read by every round
+    // values; checked below): one byte a cell on DuckDB (UTINYINT) instead of four, for the
+    // table written once and read by every round
     const narrow = (x: string) => (d === 'duckdb' ? `CAST(${x} AS UTINYINT)` : x);
     // list atoms: aggregates over the items (or, for a fixed-position list, over its positions)
     const cols: string[] = [`${prev}.pid AS pid`];
@@ -454,7 +454,7 @@ export class SqlGenerator {
     const external = new Set<string>(keep);
     for (const e of this.exprs) {
       if (this.home.has(e.id)) continue;
-      // a round's query computes only what later expressions read; the rest waits for the status view
+      // a deferred condition waits for the status view (see deferred())
       if (onlyResolved && this.deferred(e.id)) continue;
       const r = this.resolved.get(e.id);
       if (!r) { if (onlyResolved) continue; throw new Error(`${e.id} is not resolved`); }
